@@ -1,0 +1,1419 @@
+//! The log: a data directory, its appends with group commit, its reads and
+//! subscriptions, its proofs, and redaction.
+//!
+//! One writer thread owns every write. Appenders hand it requests over a
+//! bounded queue; it takes whatever is queued (up to `GROUP_EVENTS_MAX`
+//! events), checks each request against the log as it stands plus the
+//! requests before it in the group, and commits the group with one flush:
+//! payloads written and fdatasynced, then one atomic store batch (events,
+//! indexes, tree nodes, head and the group's signed checkpoint), then the
+//! store made durable. Only then does any appender hear back, and only then
+//! do readers see the new events: every read is bounded by the durable
+//! length.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
+use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
+use crate::error::{Conflict, Error, Kind, Result};
+use crate::journal::{encode_frame, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX};
+use crate::keys;
+use crate::limits::*;
+use crate::merkle::{self, Frontier, Subtrees};
+use crate::store::{SledStore, Store, WriteBatch};
+use crate::types::*;
+
+/// The data directory format this code writes and reads.
+pub const DATA_FORMAT_VERSION: u32 = 1;
+pub const FORMAT_FILE: &str = "FORMAT";
+pub const LOCK_FILE: &str = "LOCK";
+pub const LOG_KEY_FILE: &str = "log.key";
+pub const LOG_PUBLIC_KEY_FILE: &str = "log.pub";
+const FORMAT_PREFIX: &str = "minutebook data directory format ";
+
+/// Tree nodes at this level and above are stored; those below are hashed
+/// from at most 2^(level-1) leaves when a proof needs them. Level 4 keeps
+/// stored nodes to one per 8 events.
+pub const STORED_NODE_LEVEL_MIN: u8 = 4;
+/// Length of the salt before each payload in the payload segment.
+pub(crate) const SALT_BYTES: u64 = 16;
+
+/// An event to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    pub stream: String,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub schema_version: u16,
+    pub actor: String,
+    pub role: String,
+    pub payload: Vec<u8>,
+}
+
+/// A payload to remove, with the notice kept in its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redaction {
+    pub seq: Seq,
+    pub notice: String,
+}
+
+/// Events appended all together or not at all, with the version each
+/// stream they touch must be at.
+#[derive(Clone, Debug, Default)]
+pub struct AppendBatch {
+    expectations: Vec<(String, ExpectedVersion)>,
+    events: Vec<NewEvent>,
+    redactions: Vec<Redaction>,
+}
+
+impl AppendBatch {
+    pub fn new() -> AppendBatch {
+        AppendBatch::default()
+    }
+    /// Every stream the batch writes to needs exactly one expectation.
+    pub fn expect(mut self, stream: impl Into<String>, version: ExpectedVersion) -> AppendBatch {
+        self.expectations.push((stream.into(), version));
+        self
+    }
+    pub fn event(mut self, event: NewEvent) -> AppendBatch {
+        self.events.push(event);
+        self
+    }
+    /// Removes a stored payload once this batch commits. The batch should
+    /// also append the event that records why.
+    pub fn redact(mut self, seq: Seq, notice: impl Into<String>) -> AppendBatch {
+        self.redactions.push(Redaction { seq, notice: notice.into() });
+        self
+    }
+    pub fn events(&self) -> &[NewEvent] {
+        &self.events
+    }
+}
+
+/// Where one appended event landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: Seq,
+    pub stream_version: StreamVersion,
+    pub event_hash: EventHash,
+}
+
+/// What an append did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppendOutcome {
+    pub events: Vec<Appended>,
+    /// True when every event id was already stored with the same content:
+    /// nothing was written and `events` are the original positions.
+    pub replayed: bool,
+    /// A signed checkpoint of at least this size covers the events.
+    pub tree_size: u64,
+}
+
+/// An event's payload as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Payload {
+    Present { salt: Salt, bytes: Vec<u8> },
+    Redacted { notice: String },
+}
+
+/// A stored event: its envelope, exact envelope bytes, hash and payload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub envelope: Envelope,
+    pub envelope_bytes: Vec<u8>,
+    pub hash: EventHash,
+    pub payload: Payload,
+}
+
+/// A checkpoint note with what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub note: String,
+    pub checkpoint: Checkpoint,
+}
+
+/// The value stored under an event's key.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Record {
+    pub(crate) envelope: Vec<u8>,
+    pub(crate) payload: PayloadRef,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(crate) enum PayloadRef {
+    /// Salt then payload, at `offset` in the payload segment.
+    Stored {
+        offset: u64,
+        len: u32,
+    },
+    Redacted {
+        notice: String,
+    },
+}
+
+/// A payload region whose bytes a committed redaction still has to zero.
+#[derive(Serialize, Deserialize)]
+struct Scrub {
+    offset: u64,
+    len: u64,
+}
+
+/// The log's head, rewritten by every group commit.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Head {
+    pub(crate) len: u64,
+    pub(crate) last_hash: EventHash,
+    pub(crate) journal_end: u64,
+    pub(crate) last_recorded_at_us: i64,
+    pub(crate) frontier: Vec<TreeHash>,
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let bytes = postcard::to_stdvec(value).expect("stored values always encode");
+    assert!(bytes.len() <= STORED_VALUE_BYTES_MAX, "stored value of {} bytes", bytes.len());
+    bytes
+}
+
+pub(crate) fn decode<'a, T: Deserialize<'a>>(what: &str, bytes: &'a [u8]) -> Result<T> {
+    let (value, rest) =
+        postcard::take_from_bytes(bytes).map_err(|error| Error::corrupt(format!("{what} does not decode: {error}")))?;
+    if !rest.is_empty() {
+        return Err(Error::corrupt(format!("{what} has {} trailing bytes", rest.len())));
+    }
+    Ok(value)
+}
+
+pub(crate) fn store_io(context: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |error| Error::io(context, error)
+}
+
+struct Durable {
+    len: u64,
+    failure: Option<String>,
+}
+
+/// What readers and the writer share.
+struct Shared {
+    store: Box<dyn Store>,
+    verifier: NoteVerifier,
+    directory: PathBuf,
+    durable: Mutex<Durable>,
+    durable_changed: Condvar,
+}
+
+/// A readable handle on the log that can be sent to other threads.
+#[derive(Clone)]
+pub struct LogReader {
+    shared: Arc<Shared>,
+}
+
+struct Request {
+    batch: AppendBatch,
+    reply: SyncSender<Result<AppendOutcome>>,
+}
+
+/// An open data directory. Appends go through its writer thread; reads go
+/// straight to the store.
+pub struct Log {
+    reader: LogReader,
+    sender: Option<SyncSender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    _lock: File,
+}
+
+impl Log {
+    /// Creates a data directory: its format file, the log's key (mode 0600)
+    /// and public key, the store, and the signed checkpoint of the empty tree.
+    pub fn init(directory: &Path, origin: &str) -> Result<()> {
+        check_origin(origin)?;
+        if directory.join(FORMAT_FILE).exists() {
+            return Err(Error::data_directory(directory, "is already initialised"));
+        }
+        std::fs::create_dir_all(directory).map_err(store_io("creating the data directory"))?;
+        let signer = NoteSigner::generate(origin)?;
+        write_new_file(&directory.join(LOG_KEY_FILE), signer.to_skey().as_bytes(), 0o600)?;
+        write_new_file(
+            &directory.join(LOG_PUBLIC_KEY_FILE),
+            format!("{}\n", signer.verifier().to_vkey()).as_bytes(),
+            0o644,
+        )?;
+        let store = SledStore::open(directory).map_err(store_io("creating the store"))?;
+        let head =
+            Head { len: 0, last_hash: EventHash::ZERO, journal_end: 0, last_recorded_at_us: 0, frontier: Vec::new() };
+        let empty = Checkpoint { origin: origin.to_owned(), tree_size: 0, root: merkle::empty_root() };
+        let mut batch = WriteBatch::default();
+        batch.put(keys::HEAD.to_vec(), encode(&head));
+        batch.put(keys::checkpoint(0).to_vec(), signer.sign(&empty).into_bytes());
+        store.apply(&batch).map_err(store_io("writing the empty log"))?;
+        store.make_durable().map_err(store_io("flushing the empty log"))?;
+        drop(store);
+        write_new_file(
+            &directory.join(FORMAT_FILE),
+            format!("{FORMAT_PREFIX}{DATA_FORMAT_VERSION}\n").as_bytes(),
+            0o644,
+        )?;
+        sync_directory(directory)
+    }
+
+    /// Opens a data directory made by `init`.
+    pub fn open(directory: &Path) -> Result<Log> {
+        Log::open_with(directory, |store| Box::new(store))
+    }
+
+    /// Opens a data directory with its store wrapped by `wrap` (tests wrap
+    /// it with a fault-injecting store).
+    pub fn open_with(directory: &Path, wrap: impl FnOnce(SledStore) -> Box<dyn Store>) -> Result<Log> {
+        check_format(directory)?;
+        let lock = lock_directory(directory)?;
+        let key_text =
+            std::fs::read_to_string(directory.join(LOG_KEY_FILE)).map_err(store_io("reading the log key"))?;
+        let signer = NoteSigner::from_skey(&key_text)?;
+        let store = wrap(SledStore::open(directory).map_err(store_io("opening the store"))?);
+        let frame_key = signer.derive_key(JOURNAL_KEY_CONTEXT);
+        let head = recover(store.as_ref(), &frame_key)?;
+        let frontier = Frontier::from_parts(head.len, head.frontier.clone())
+            .ok_or_else(|| Error::corrupt("the head's tree frontier does not match its length"))?;
+        finish_scrubs(store.as_ref())?;
+        let shared = Arc::new(Shared {
+            store,
+            verifier: signer.verifier().clone(),
+            directory: directory.to_owned(),
+            durable: Mutex::new(Durable { len: head.len, failure: None }),
+            durable_changed: Condvar::new(),
+        });
+        let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
+        let writer = Writer {
+            shared: Arc::clone(&shared),
+            signer,
+            frame_key,
+            head,
+            frontier,
+            unflushed_bytes: 0,
+            carried: None,
+            ids: None,
+        };
+        let handle = std::thread::Builder::new()
+            .name("minutebook-log-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(store_io("starting the writer thread"))?;
+        Ok(Log { reader: LogReader { shared }, sender: Some(sender), writer: Some(handle), _lock: lock })
+    }
+
+    /// Appends a batch durably: returns once it is on stable storage and a
+    /// signed checkpoint covers it, or with an error and nothing written.
+    pub fn append(&self, batch: AppendBatch) -> Result<AppendOutcome> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let sender = self.sender.as_ref().expect("the sender lives as long as the log");
+        sender
+            .send(Request { batch, reply })
+            .map_err(|_| Error::new(Kind::Failed("the writer thread has stopped".into())))?;
+        answer.recv().map_err(|_| Error::new(Kind::Failed("the writer thread has stopped".into())))?
+    }
+
+    pub fn reader(&self) -> LogReader {
+        self.reader.clone()
+    }
+}
+
+impl std::ops::Deref for Log {
+    type Target = LogReader;
+    fn deref(&self) -> &LogReader {
+        &self.reader
+    }
+}
+
+impl Drop for Log {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let context = format!("writing {}", path.display());
+    let mut file =
+        OpenOptions::new().write(true).create_new(true).mode(mode).open(path).map_err(|e| Error::io(&context, e))?;
+    file.write_all(bytes).map_err(|e| Error::io(&context, e))?;
+    file.sync_all().map_err(|e| Error::io(&context, e))
+}
+
+fn sync_directory(directory: &Path) -> Result<()> {
+    File::open(directory).and_then(|d| d.sync_all()).map_err(store_io("syncing the data directory"))
+}
+
+fn check_format(directory: &Path) -> Result<()> {
+    let path = directory.join(FORMAT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::data_directory(
+                directory,
+                "is not a minutebook data directory (it has no FORMAT file); create one with `minutebook init`",
+            ));
+        }
+        Err(error) => return Err(Error::io(format!("reading {}", path.display()), error)),
+    };
+    let version: u32 =
+        text.strip_prefix(FORMAT_PREFIX).and_then(|rest| rest.trim_end().parse().ok()).ok_or_else(|| {
+            Error::data_directory(directory, format!("has an unreadable FORMAT file {:?}", text.trim_end()))
+        })?;
+    if version > DATA_FORMAT_VERSION {
+        return Err(Error::data_directory(directory, format!(
+            "has format version {version}, newer than version {DATA_FORMAT_VERSION}, the newest this minutebook reads; use a newer minutebook"
+        )));
+    }
+    if version < 1 {
+        return Err(Error::data_directory(directory, format!("has an unknown format version {version}")));
+    }
+    Ok(())
+}
+
+/// Takes the data directory's lock (an flock on LOCK, released when the
+/// process ends however it ends) and writes our pid into it.
+fn lock_directory(directory: &Path) -> Result<File> {
+    let path = directory.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(store_io("opening the lock file"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let pid = std::fs::read_to_string(&path).unwrap_or_default();
+            return Err(Error::data_directory(directory, format!(
+                "is in use by another minutebook process (pid {}), such as `minutebook serve`; stop it first, or use its HTTP API",
+                pid.trim()
+            )));
+        }
+        Err(std::fs::TryLockError::Error(error)) => return Err(Error::io("locking the data directory", error)),
+    }
+    file.set_len(0)
+        .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
+        .map_err(store_io("writing the lock file"))?;
+    Ok(file)
+}
+
+/// Context of the key that authenticates journal frames.
+const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
+/// The store is flushed once this many journal bytes were written since its
+/// last flush, and whenever the writer is idle, so that a reopen has little
+/// to apply again.
+const FLUSH_JOURNAL_BYTES: u64 = 16 * 1024 * 1024;
+/// How long the writer waits for work before flushing the store.
+const IDLE_FLUSH_MS: u64 = 200;
+
+/// Brings the store up to date with the journal: applies every complete
+/// frame past the head the store kept, clears a torn frame after them, and
+/// makes the store durable. Returns the head.
+fn recover(store: &dyn Store, frame_key: &[u8; 32]) -> Result<Head> {
+    let head_bytes = store
+        .get(keys::HEAD)
+        .map_err(store_io("reading the head"))?
+        .ok_or_else(|| Error::corrupt("the store has no head record"))?;
+    let mut head: Head = decode("head", &head_bytes)?;
+    let mut n_frames = 0u64;
+    while let Some(frame) = crate::journal::read_frame(frame_key, store, head.journal_end, head.len)? {
+        let mut next = frame.body.head;
+        next.journal_end = frame.end;
+        let mut batch = frame.body.batch;
+        batch.put(keys::HEAD.to_vec(), encode(&next));
+        store.apply(&batch).map_err(store_io("applying a journal frame"))?;
+        head = next;
+        n_frames += 1;
+    }
+    crate::journal::clear_tail(store, head.journal_end)?;
+    if n_frames > 0 {
+        store.make_durable().map_err(store_io("flushing the store after applying the journal"))?;
+    }
+    Ok(head)
+}
+
+/// Zeroes payload regions that committed redactions left to scrub (the
+/// process stopped between the commit and the scrub).
+fn finish_scrubs(store: &dyn Store) -> Result<()> {
+    let pending: Vec<_> =
+        store.scan(b"x", b"y").collect::<std::io::Result<_>>().map_err(store_io("reading pending scrubs"))?;
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut done = WriteBatch::default();
+    for (key, value) in pending {
+        let scrub: Scrub = decode("pending scrub", &value)?;
+        zero_payloads(store, &scrub)?;
+        done.delete(key);
+    }
+    store.sync_journal().map_err(store_io("syncing scrubbed payloads"))?;
+    store.apply(&done).map_err(store_io("clearing pending scrubs"))?;
+    store.make_durable().map_err(store_io("clearing pending scrubs"))
+}
+
+fn zero_payloads(store: &dyn Store, scrub: &Scrub) -> Result<()> {
+    let zeros = vec![0u8; scrub.len as usize];
+    store.write_journal(scrub.offset, &zeros).map_err(store_io("scrubbing a redacted payload"))
+}
+
+fn now_us() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970");
+    i64::try_from(since_epoch.as_micros()).expect("the clock is before the year 294000")
+}
+
+// ---------------------------------------------------------------------------
+// The writer.
+
+struct Writer {
+    shared: Arc<Shared>,
+    signer: NoteSigner,
+    frame_key: [u8; 32],
+    head: Head,
+    frontier: Frontier,
+    /// Journal bytes written since the store was last made durable.
+    unflushed_bytes: u64,
+    /// A request taken from the queue that did not fit the last group.
+    carried: Option<Request>,
+    /// Loaded on the first append, so that commands that only read never
+    /// pay for it.
+    ids: Option<IdFilter>,
+}
+
+/// Keyed 64-bit fingerprints of every stored event id, so that the common
+/// case, a new id, costs no store read. A fingerprint that matches is
+/// confirmed against the store's event id index.
+struct IdFilter {
+    hasher: std::collections::hash_map::RandomState,
+    fingerprints: HashSet<u64, std::hash::BuildHasherDefault<Fingerprint>>,
+}
+
+impl IdFilter {
+    fn load(store: &dyn Store) -> Result<IdFilter> {
+        let mut filter = IdFilter { hasher: Default::default(), fingerprints: HashSet::default() };
+        for item in store.scan(b"i", b"j") {
+            let (key, _) = item.map_err(store_io("reading the event id index"))?;
+            let id: [u8; 16] = key
+                .get(1..17)
+                .and_then(|id| id.try_into().ok())
+                .ok_or_else(|| Error::corrupt("malformed event id key"))?;
+            filter.insert(&EventId(id));
+        }
+        Ok(filter)
+    }
+
+    fn insert(&mut self, id: &EventId) {
+        self.fingerprints.insert(std::hash::BuildHasher::hash_one(&self.hasher, id));
+    }
+
+    fn may_contain(&self, id: &EventId) -> bool {
+        self.fingerprints.contains(&std::hash::BuildHasher::hash_one(&self.hasher, id))
+    }
+}
+
+/// The identity hasher for values that are already keyed hashes.
+#[derive(Default)]
+struct Fingerprint(u64);
+
+impl std::hash::Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+fn request_bytes(request: &Request) -> usize {
+    request.batch.events.iter().map(|event| event.payload.len() + SALT_BYTES as usize).sum()
+}
+
+impl Writer {
+    fn run(mut self, receiver: Receiver<Request>) {
+        loop {
+            let first = match self.carried.take() {
+                Some(request) => request,
+                None => match receiver.recv_timeout(Duration::from_millis(IDLE_FLUSH_MS)) {
+                    Ok(request) => request,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.flush_store();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+            };
+            let mut n_events = first.batch.events.len();
+            let mut n_bytes = request_bytes(&first);
+            let mut requests = vec![first];
+            while n_events < GROUP_EVENTS_MAX {
+                let Ok(request) = receiver.try_recv() else { break };
+                let (more_events, more_bytes) = (request.batch.events.len(), request_bytes(&request));
+                if n_events + more_events > GROUP_EVENTS_MAX || n_bytes + more_bytes > FRAME_PAYLOADS_BYTES_MAX {
+                    self.carried = Some(request);
+                    break;
+                }
+                n_events += more_events;
+                n_bytes += more_bytes;
+                requests.push(request);
+            }
+            self.commit_group(requests);
+            if self.unflushed_bytes >= FLUSH_JOURNAL_BYTES {
+                self.flush_store();
+            }
+        }
+        self.flush_store();
+    }
+
+    /// Makes the store durable, so that a reopen applies no frame again.
+    /// Appends are already durable in the journal: a failure here stops
+    /// further appends but loses nothing.
+    fn flush_store(&mut self) {
+        if self.unflushed_bytes == 0 || self.failure().is_some() {
+            return;
+        }
+        match self.shared.store.make_durable() {
+            Ok(()) => self.unflushed_bytes = 0,
+            Err(error) => self.fail(format!("flushing the store: {error}")),
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.shared.durable.lock().unwrap().failure.clone()
+    }
+
+    fn commit_group(&mut self, requests: Vec<Request>) {
+        if let Some(failure) = self.failure() {
+            for request in requests {
+                let _ = request.reply.send(Err(Error::new(Kind::Failed(failure.clone()))));
+            }
+            return;
+        }
+        let shared = Arc::clone(&self.shared);
+        if self.ids.is_none() {
+            match IdFilter::load(shared.store.as_ref()) {
+                Ok(ids) => self.ids = Some(ids),
+                Err(error) => {
+                    for request in requests {
+                        let _ = request.reply.send(Err(Error::io(
+                            "loading the event id index",
+                            std::io::Error::other(error.to_string()),
+                        )));
+                    }
+                    return;
+                }
+            }
+        }
+        let ids = self.ids.take().expect("loaded above");
+        let mut group = Group::new(shared.store.as_ref(), &ids, &self.head, &self.frontier);
+        let mut staged = Vec::with_capacity(requests.len());
+        for request in requests {
+            match group.stage(request.batch) {
+                Ok(outcome) => staged.push((request.reply, outcome)),
+                Err(error) => {
+                    let _ = request.reply.send(Err(error));
+                }
+            }
+        }
+        if group.len == self.head.len && group.redactions.is_empty() {
+            for (reply, mut outcome) in staged {
+                outcome.tree_size = self.head.len;
+                let _ = reply.send(Ok(outcome));
+            }
+            return;
+        }
+        let scrubs = std::mem::take(&mut group.scrubs);
+        let new_ids: Vec<EventId> = group.staged_ids.keys().copied().collect();
+        let written = self.write_group(group);
+        let mut ids = ids;
+        for id in &new_ids {
+            ids.insert(id);
+        }
+        self.ids = Some(ids);
+        match written {
+            Ok(()) => {
+                let scrubbed = self.scrub(scrubs);
+                for (reply, mut outcome) in staged {
+                    outcome.tree_size = self.head.len;
+                    let _ = reply.send(Ok(outcome));
+                }
+                if let Err(error) = scrubbed {
+                    self.fail(format!("scrubbing redacted payloads: {error}"));
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                self.fail(message.clone());
+                for (reply, _) in staged {
+                    let _ = reply.send(Err(Error::new(Kind::Failed(message.clone()))));
+                }
+            }
+        }
+    }
+
+    fn fail(&self, message: String) {
+        let mut durable = self.shared.durable.lock().unwrap();
+        durable.failure.get_or_insert(message);
+        self.shared.durable_changed.notify_all();
+    }
+
+    /// Makes a group durable: its frame (payloads and store batch, signed
+    /// checkpoint included) written to the journal and fdatasynced; then
+    /// applies the batch to the store so that readers see it.
+    fn write_group(&mut self, mut group: Group<'_>) -> Result<()> {
+        let store = self.shared.store.as_ref();
+        let new_len = group.len;
+        assert!(new_len >= self.head.len);
+        group.finish_streams();
+        if new_len > self.head.len {
+            // The root comes from the previous frontier extended leaf by
+            // leaf, so every checkpoint signed extends the one before it.
+            assert_eq!(group.frontier.size(), new_len);
+            let checkpoint = Checkpoint {
+                origin: self.signer.verifier().name().to_owned(),
+                tree_size: new_len,
+                root: group.frontier.root(),
+            };
+            group.batch.put(keys::checkpoint(new_len).to_vec(), self.signer.sign(&checkpoint).into_bytes());
+        }
+        let mut head = Head {
+            len: new_len,
+            last_hash: group.last_hash,
+            journal_end: 0,
+            last_recorded_at_us: group.recorded_at_us,
+            frontier: group.frontier.hashes().to_vec(),
+        };
+        let n_events = u32::try_from(new_len - self.head.len).expect("groups are small");
+        let body = FrameBody { head: head.clone(), batch: group.batch };
+        let frame = encode_frame(&self.frame_key, self.head.len, n_events, &group.payloads, &body);
+        store.write_journal(self.head.journal_end, &frame).map_err(store_io("writing the journal"))?;
+        store.sync_journal().map_err(store_io("syncing the journal"))?;
+        head.journal_end = self.head.journal_end + frame.len() as u64;
+        let mut batch = body.batch;
+        batch.put(keys::HEAD.to_vec(), encode(&head));
+        store.apply(&batch).map_err(store_io("applying the batch"))?;
+        self.unflushed_bytes += frame.len() as u64;
+        self.frontier = group.frontier;
+        self.head = head;
+        let mut durable = self.shared.durable.lock().unwrap();
+        assert!(durable.len <= new_len);
+        durable.len = new_len;
+        self.shared.durable_changed.notify_all();
+        Ok(())
+    }
+
+    fn scrub(&self, scrubs: Vec<(Seq, Scrub)>) -> Result<()> {
+        if scrubs.is_empty() {
+            return Ok(());
+        }
+        let store = self.shared.store.as_ref();
+        let mut done = WriteBatch::default();
+        for (seq, scrub) in &scrubs {
+            zero_payloads(store, scrub)?;
+            done.delete(keys::scrub(*seq).to_vec());
+        }
+        store.sync_journal().map_err(store_io("syncing scrubbed payloads"))?;
+        store.apply(&done).map_err(store_io("clearing pending scrubs"))?;
+        store.make_durable().map_err(store_io("clearing pending scrubs"))
+    }
+}
+
+/// A stream's last index chunk, as staged.
+struct StreamTail {
+    chunk_idx: u32,
+    seqs: Vec<u64>,
+    dirty: bool,
+}
+
+impl StreamTail {
+    fn version(&self) -> StreamVersion {
+        StreamVersion(u64::from(self.chunk_idx) * STREAM_CHUNK_EVENTS_MAX + self.seqs.len() as u64)
+    }
+}
+
+/// An event staged in the current group, for idempotency within it.
+struct StagedEvent {
+    appended: Appended,
+    stream: String,
+    event_type: String,
+    /// Where the payload (after its salt) lies in the group's payload area.
+    payload_at: std::ops::Range<usize>,
+}
+
+/// The writes of one group commit, staged on top of the committed log.
+struct Group<'a> {
+    store: &'a dyn Store,
+    ids: &'a IdFilter,
+    len: u64,
+    last_hash: EventHash,
+    payloads_start: u64,
+    payloads: Vec<u8>,
+    frontier: Frontier,
+    recorded_at_us: i64,
+    batch: WriteBatch,
+    streams: HashMap<String, StreamTail>,
+    staged_ids: HashMap<EventId, StagedEvent>,
+    redactions: HashSet<Seq>,
+    scrubs: Vec<(Seq, Scrub)>,
+    committed_len: u64,
+    salts: Salts,
+}
+
+/// Salts drawn from the operating system's random source a block at a
+/// time rather than one system call per event.
+struct Salts {
+    block: [u8; 16 * 64],
+    used: usize,
+}
+
+impl Salts {
+    fn new() -> Salts {
+        Salts { block: [0; 16 * 64], used: 64 }
+    }
+
+    fn next(&mut self) -> Salt {
+        if self.used == 64 {
+            getrandom::getrandom(&mut self.block).expect("the operating system's random source failed");
+            self.used = 0;
+        }
+        let salt = Salt(self.block[self.used * 16..(self.used + 1) * 16].try_into().expect("16 bytes"));
+        self.used += 1;
+        salt
+    }
+}
+
+impl<'a> Group<'a> {
+    fn new(store: &'a dyn Store, ids: &'a IdFilter, head: &Head, frontier: &Frontier) -> Group<'a> {
+        Group {
+            store,
+            ids,
+            len: head.len,
+            last_hash: head.last_hash,
+            payloads_start: head.journal_end + FRAME_HEADER_BYTES,
+            payloads: Vec::new(),
+            frontier: frontier.clone(),
+            recorded_at_us: now_us().max(head.last_recorded_at_us),
+            batch: WriteBatch::default(),
+            streams: HashMap::new(),
+            staged_ids: HashMap::new(),
+            redactions: HashSet::new(),
+            scrubs: Vec::new(),
+            committed_len: head.len,
+            salts: Salts::new(),
+        }
+    }
+
+    /// Checks a request against the log and the group so far, then stages
+    /// it. A request that fails its checks stages nothing.
+    fn stage(&mut self, batch: AppendBatch) -> Result<AppendOutcome> {
+        check_shape(&batch)?;
+        if let Some(outcome) = self.replay(&batch)? {
+            return Ok(outcome);
+        }
+        for (stream, expected) in &batch.expectations {
+            let actual = self.tail(stream)?.version();
+            if let ExpectedVersion::Exactly(expected) = *expected {
+                if expected != actual {
+                    return Err(Error::new(Kind::Conflict(Conflict { stream: stream.clone(), expected, actual })));
+                }
+            }
+        }
+        let mut redacted_records = Vec::with_capacity(batch.redactions.len());
+        for redaction in &batch.redactions {
+            redacted_records.push(self.check_redaction(redaction)?);
+        }
+        if self.len + batch.events.len() as u64 > self.committed_len + GROUP_EVENTS_MAX as u64 {
+            return Err(Error::invalid("the writer's group is full"));
+        }
+        // Every check passed: from here on nothing fails.
+        let mut appended = Vec::with_capacity(batch.events.len());
+        for event in batch.events {
+            appended.push(self.stage_event(event));
+        }
+        for (redaction, record) in batch.redactions.into_iter().zip(redacted_records) {
+            self.stage_redaction(redaction, record);
+        }
+        Ok(AppendOutcome { events: appended, replayed: false, tree_size: 0 })
+    }
+
+    /// When every event id of the batch is stored (or staged) with the same
+    /// content, the original positions; when none is, `None`.
+    fn replay(&self, batch: &AppendBatch) -> Result<Option<AppendOutcome>> {
+        let mut originals = Vec::new();
+        for event in &batch.events {
+            if let Some(original) = self.find_id(event)? {
+                originals.push(original);
+            }
+        }
+        if originals.is_empty() {
+            return Ok(None);
+        }
+        if originals.len() != batch.events.len() {
+            return Err(Error::invalid(format!(
+                "{} of the batch's {} event ids are already stored: a retried batch must be identical to the original",
+                originals.len(),
+                batch.events.len()
+            )));
+        }
+        Ok(Some(AppendOutcome { events: originals, replayed: true, tree_size: 0 }))
+    }
+
+    /// The stored or staged event with this event's id, after checking that
+    /// it has the same type, stream and (unsalted) payload.
+    fn find_id(&self, event: &NewEvent) -> Result<Option<Appended>> {
+        let mismatch =
+            |seq: Seq, what| Error::new(Kind::IdempotencyMismatch { event_id: event.event_id.to_hex(), seq, what });
+        let same = |stream: &str, event_type: &str, payload: Option<&[u8]>, seq: Seq| -> Result<()> {
+            if stream != event.stream {
+                return Err(mismatch(seq, "stream"));
+            }
+            if event_type != event.event_type {
+                return Err(mismatch(seq, "event type"));
+            }
+            match payload {
+                Some(payload) if payload == event.payload.as_slice() => Ok(()),
+                Some(_) => Err(mismatch(seq, "payload")),
+                None => Err(Error::invalid(format!(
+                    "event id {} is stored as event {}, whose payload has since been redacted, so a retry cannot be compared with it",
+                    event.event_id, seq.0
+                ))),
+            }
+        };
+        if let Some(staged) = self.staged_ids.get(&event.event_id) {
+            let payload = &self.payloads[staged.payload_at.clone()];
+            same(&staged.stream, &staged.event_type, Some(payload), staged.appended.seq)?;
+            return Ok(Some(staged.appended));
+        }
+        if !self.ids.may_contain(&event.event_id) {
+            return Ok(None);
+        }
+        let Some(seq_bytes) =
+            self.store.get(&keys::event_id(&event.event_id)).map_err(store_io("reading the event id index"))?
+        else {
+            return Ok(None);
+        };
+        let seq = Seq(u64::from_be_bytes(
+            seq_bytes.as_slice().try_into().map_err(|_| Error::corrupt("event id index entry is not 8 bytes"))?,
+        ));
+        let stored = read_event(self.store, seq)?;
+        let payload = match &stored.payload {
+            Payload::Present { bytes, .. } => Some(bytes.as_slice()),
+            Payload::Redacted { .. } => None,
+        };
+        same(stored.envelope.stream(), stored.envelope.event_type(), payload, seq)?;
+        Ok(Some(Appended { seq, stream_version: stored.envelope.stream_version(), event_hash: stored.hash }))
+    }
+
+    fn tail(&mut self, stream: &str) -> Result<&mut StreamTail> {
+        if !self.streams.contains_key(stream) {
+            let tail = load_tail(self.store, stream)?;
+            self.streams.insert(stream.to_owned(), tail);
+        }
+        Ok(self.streams.get_mut(stream).expect("just inserted"))
+    }
+
+    fn check_redaction(&self, redaction: &Redaction) -> Result<Record> {
+        let seq = redaction.seq;
+        if seq.0 >= self.committed_len {
+            return Err(Error::invalid(format!(
+                "cannot redact event {}: the log holds {} events",
+                seq.0, self.committed_len
+            )));
+        }
+        if self.redactions.contains(&seq) {
+            return Err(Error::invalid(format!("event {} is already being redacted", seq.0)));
+        }
+        let record = read_record(self.store, seq)?;
+        if let PayloadRef::Redacted { .. } = record.payload {
+            return Err(Error::invalid(format!("the payload of event {} is already redacted", seq.0)));
+        }
+        Ok(record)
+    }
+
+    fn stage_event(&mut self, event: NewEvent) -> Appended {
+        let seq = Seq(self.len);
+        let tail = self.tail(&event.stream).expect("the stream's tail was loaded by its expectation");
+        let stream_version = StreamVersion(tail.version().0 + 1);
+        let salt = self.salts.next();
+        let fields = EnvelopeFields {
+            stream: &event.stream,
+            event_id: event.event_id,
+            event_type: &event.event_type,
+            schema_version: event.schema_version,
+            actor: &event.actor,
+            role: &event.role,
+        };
+        let envelope = Envelope::new(
+            &fields,
+            seq,
+            stream_version,
+            self.recorded_at_us,
+            self.last_hash,
+            payload_hash(&salt, &event.payload),
+        );
+        let envelope_bytes = envelope.to_bytes();
+        let event_hash = Envelope::hash(&envelope_bytes);
+
+        let offset = self.payloads_start + self.payloads.len() as u64;
+        self.payloads.extend_from_slice(&salt.0);
+        let payload_at = self.payloads.len()..self.payloads.len() + event.payload.len();
+        self.payloads.extend_from_slice(&event.payload);
+        let len = u32::try_from(event.payload.len()).expect("payloads are within their limit");
+        let record = Record { envelope: envelope_bytes, payload: PayloadRef::Stored { offset, len } };
+        self.batch.put(keys::event(seq).to_vec(), encode(&record));
+        self.batch.put(keys::event_id(&event.event_id).to_vec(), seq.0.to_be_bytes().to_vec());
+
+        let tail = self.tail(&event.stream).expect("loaded above");
+        if tail.seqs.len() as u64 == STREAM_CHUNK_EVENTS_MAX {
+            tail.chunk_idx += 1;
+            tail.seqs.clear();
+        }
+        tail.seqs.push(seq.0);
+        tail.dirty = true;
+        if tail.seqs.len() as u64 == STREAM_CHUNK_EVENTS_MAX {
+            let key = keys::stream_chunk(&event.stream, tail.chunk_idx);
+            let value = encode(&tail.seqs);
+            tail.dirty = false;
+            self.batch.put(key, value);
+        }
+
+        let batch = &mut self.batch;
+        self.frontier.push(merkle::leaf_hash(&event_hash), |node| {
+            if node.level >= STORED_NODE_LEVEL_MIN {
+                batch.put(keys::node(node.level, node.index).to_vec(), node.hash.0.to_vec());
+            }
+        });
+        self.len += 1;
+        self.last_hash = event_hash;
+        let appended = Appended { seq, stream_version, event_hash };
+        self.staged_ids.insert(
+            event.event_id,
+            StagedEvent { appended, stream: event.stream, event_type: event.event_type, payload_at },
+        );
+        appended
+    }
+
+    fn stage_redaction(&mut self, redaction: Redaction, record: Record) {
+        let PayloadRef::Stored { offset, len } = record.payload else { unreachable!("checked not redacted") };
+        let redacted = Record { envelope: record.envelope, payload: PayloadRef::Redacted { notice: redaction.notice } };
+        self.batch.put(keys::event(redaction.seq).to_vec(), encode(&redacted));
+        let scrub = Scrub { offset, len: SALT_BYTES + u64::from(len) };
+        self.batch.put(keys::scrub(redaction.seq).to_vec(), encode(&scrub));
+        self.scrubs.push((redaction.seq, scrub));
+        self.redactions.insert(redaction.seq);
+    }
+
+    /// Writes the index chunks of every stream the group appended to.
+    fn finish_streams(&mut self) {
+        for (stream, tail) in &self.streams {
+            if tail.dirty {
+                self.batch.put(keys::stream_chunk(stream, tail.chunk_idx), encode(&tail.seqs));
+            }
+        }
+    }
+}
+
+fn load_tail(store: &dyn Store, stream: &str) -> Result<StreamTail> {
+    let last = store
+        .last_in(&keys::stream_prefix(stream), &keys::stream_end(stream))
+        .map_err(store_io("reading a stream index"))?;
+    let Some((key, value)) = last else {
+        return Ok(StreamTail { chunk_idx: 0, seqs: Vec::new(), dirty: false });
+    };
+    let idx_bytes: [u8; 4] = key[key.len() - 4..].try_into().expect("chunk keys end in 4 bytes");
+    let seqs: Vec<u64> = decode("stream index chunk", &value)?;
+    Ok(StreamTail { chunk_idx: u32::from_be_bytes(idx_bytes), seqs, dirty: false })
+}
+
+/// Checks everything about a batch that needs no reads: limits, names, and
+/// that each stream written has exactly one expectation.
+fn check_shape(batch: &AppendBatch) -> Result<()> {
+    if batch.events.is_empty() && batch.redactions.is_empty() {
+        return Err(Error::invalid("the batch has no events"));
+    }
+    if batch.events.len() > BATCH_EVENTS_MAX {
+        return Err(Error::invalid(format!(
+            "batch of {} events exceeds the limit of {BATCH_EVENTS_MAX}",
+            batch.events.len()
+        )));
+    }
+    let mut payload_bytes = 0usize;
+    let mut ids = HashSet::with_capacity(batch.events.len());
+    let expected_streams: HashSet<&str> = batch.expectations.iter().map(|(stream, _)| stream.as_str()).collect();
+    for (event_idx, event) in batch.events.iter().enumerate() {
+        let at = |error: Error| Error::invalid(format!("event {event_idx} of the batch: {error}"));
+        check_text("stream", &event.stream, STREAM_BYTES_MAX).map_err(at)?;
+        check_text("event type", &event.event_type, EVENT_TYPE_BYTES_MAX).map_err(at)?;
+        check_text("actor", &event.actor, ACTOR_BYTES_MAX).map_err(at)?;
+        check_text("role", &event.role, ROLE_BYTES_MAX).map_err(at)?;
+        if event.payload.len() > EVENT_PAYLOAD_BYTES_MAX {
+            return Err(at(Error::invalid(format!(
+                "payload of {} bytes exceeds the limit of {EVENT_PAYLOAD_BYTES_MAX}",
+                event.payload.len()
+            ))));
+        }
+        payload_bytes += event.payload.len();
+        if !ids.insert(event.event_id) {
+            return Err(at(Error::invalid(format!("event id {} appears twice in the batch", event.event_id))));
+        }
+        if !expected_streams.contains(event.stream.as_str()) {
+            return Err(at(Error::invalid(format!(
+                "the batch writes to stream {} without an expected version for it",
+                event.stream
+            ))));
+        }
+    }
+    if payload_bytes > BATCH_PAYLOAD_BYTES_MAX {
+        return Err(Error::invalid(format!(
+            "batch payloads of {payload_bytes} bytes exceed the limit of {BATCH_PAYLOAD_BYTES_MAX}"
+        )));
+    }
+    let mut streams = HashSet::new();
+    for (stream, _) in &batch.expectations {
+        check_text("stream", stream, STREAM_BYTES_MAX)?;
+        if !streams.insert(stream) {
+            return Err(Error::invalid(format!("the batch states an expected version for stream {stream} twice")));
+        }
+    }
+    for redaction in &batch.redactions {
+        check_text("redaction notice", &redaction.notice, REDACTION_NOTICE_BYTES_MAX)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Reads.
+
+fn read_record(store: &dyn Store, seq: Seq) -> Result<Record> {
+    let bytes = store
+        .get(&keys::event(seq))
+        .map_err(store_io("reading an event"))?
+        .ok_or_else(|| Error::corrupt(format!("event {} is missing from the store", seq.0)))?;
+    decode(&format!("record of event {}", seq.0), &bytes)
+}
+
+fn read_event(store: &dyn Store, seq: Seq) -> Result<Event> {
+    let record = read_record(store, seq)?;
+    event_from_record(store, seq, record, None)
+}
+
+/// Decodes a record and reads its payload; `window` is payload bytes
+/// already read from the segment, with their offset.
+fn event_from_record(store: &dyn Store, seq: Seq, record: Record, window: Option<(u64, &[u8])>) -> Result<Event> {
+    let envelope =
+        Envelope::from_bytes(&record.envelope).map_err(|error| Error::corrupt(format!("event {}: {error}", seq.0)))?;
+    if envelope.seq() != seq {
+        return Err(Error::corrupt(format!("event stored at {} says it is event {}", seq.0, envelope.seq().0)));
+    }
+    let hash = Envelope::hash(&record.envelope);
+    let payload = match record.payload {
+        PayloadRef::Redacted { notice } => Payload::Redacted { notice },
+        PayloadRef::Stored { offset, len } => {
+            let total = SALT_BYTES as usize + len as usize;
+            let mut bytes = vec![0u8; total];
+            match window {
+                Some((start, window)) if offset >= start && offset - start + total as u64 <= window.len() as u64 => {
+                    let from = (offset - start) as usize;
+                    bytes.copy_from_slice(&window[from..from + total]);
+                }
+                _ => store.read_journal(offset, &mut bytes).map_err(store_io("reading a payload"))?,
+            }
+            let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
+            bytes.drain(..16);
+            Payload::Present { salt, bytes }
+        }
+    };
+    Ok(Event { envelope, envelope_bytes: record.envelope, hash, payload })
+}
+
+/// Largest span of the payload segment one read fetches in one go.
+const READ_WINDOW_BYTES_MAX: u64 = 8 * 1024 * 1024;
+
+impl LogReader {
+    /// Number of durable events; also the size of the latest checkpoint.
+    pub fn len(&self) -> u64 {
+        self.shared.durable.lock().unwrap().len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn directory(&self) -> &Path {
+        &self.shared.directory
+    }
+
+    pub fn verifier(&self) -> &NoteVerifier {
+        &self.shared.verifier
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.shared.store.as_ref()
+    }
+
+    /// The event at `seq`, if durable.
+    pub fn event(&self, seq: Seq) -> Result<Option<Event>> {
+        if seq.0 >= self.len() {
+            return Ok(None);
+        }
+        read_event(self.store(), seq).map(Some)
+    }
+
+    /// Up to `limit` (at most `READ_EVENTS_MAX`) durable events from `from` on.
+    pub fn read(&self, from: Seq, limit: usize) -> Result<Vec<Event>> {
+        let end = self.len().min(from.0.saturating_add(limit.min(READ_EVENTS_MAX) as u64));
+        if from.0 >= end {
+            return Ok(Vec::new());
+        }
+        let mut records = Vec::with_capacity((end - from.0) as usize);
+        for (expected, item) in (from.0..end).zip(self.store().scan(&keys::event(from), &keys::event(Seq(end)))) {
+            let (key, value) = item.map_err(store_io("reading events"))?;
+            let seq = keys::parse_u64(&key).ok_or_else(|| Error::corrupt("malformed event key"))?;
+            if seq != expected {
+                return Err(Error::corrupt(format!("event {expected} is missing from the store")));
+            }
+            records.push(decode::<Record>(&format!("record of event {seq}"), &value)?);
+        }
+        if records.len() as u64 != end - from.0 {
+            return Err(Error::corrupt(format!("event {} is missing from the store", from.0 + records.len() as u64)));
+        }
+        let window = self.payload_window(&records)?;
+        let mut events = Vec::with_capacity(records.len());
+        for (offset, record) in records.into_iter().enumerate() {
+            let window = window.as_ref().map(|(start, bytes)| (*start, bytes.as_slice()));
+            events.push(event_from_record(self.store(), Seq(from.0 + offset as u64), record, window)?);
+        }
+        Ok(events)
+    }
+
+    /// The payload bytes the records reference, read in one go when they
+    /// lie close together (they do: payloads are appended in order).
+    fn payload_window(&self, records: &[Record]) -> Result<Option<(u64, Vec<u8>)>> {
+        let spans = records.iter().filter_map(|record| match record.payload {
+            PayloadRef::Stored { offset, len } => Some((offset, offset + SALT_BYTES + u64::from(len))),
+            PayloadRef::Redacted { .. } => None,
+        });
+        let (start, end) = spans.fold((u64::MAX, 0), |(start, end), (s, e)| (start.min(s), end.max(e)));
+        if start >= end || end - start > READ_WINDOW_BYTES_MAX {
+            return Ok(None);
+        }
+        let mut bytes = vec![0u8; (end - start) as usize];
+        self.store().read_journal(start, &mut bytes).map_err(store_io("reading payloads"))?;
+        Ok(Some((start, bytes)))
+    }
+
+    /// The stream's current version (its number of durable events).
+    pub fn stream_version(&self, stream: &str) -> Result<StreamVersion> {
+        let tail = load_tail(self.store(), stream)?;
+        // Seqs grow along a stream, so events not yet durable can only be
+        // at the end of its last chunk.
+        let len = self.len();
+        let undurable = tail.seqs.iter().filter(|seq| **seq >= len).count() as u64;
+        Ok(StreamVersion(tail.version().0 - undurable))
+    }
+
+    /// Seqs of a stream's durable events from version `from` on.
+    fn stream_seqs(&self, stream: &str, from: StreamVersion, limit: usize) -> Result<Vec<u64>> {
+        let from_idx = from.0.max(1) - 1;
+        let first_chunk = u32::try_from(from_idx / STREAM_CHUNK_EVENTS_MAX).unwrap_or(u32::MAX);
+        let len = self.len();
+        let mut seqs = Vec::new();
+        let scan = self.store().scan(&keys::stream_chunk(stream, first_chunk), &keys::stream_end(stream));
+        for (chunk_offset, item) in scan.enumerate() {
+            let (_, value) = item.map_err(store_io("reading a stream index"))?;
+            let chunk: Vec<u64> = decode("stream index chunk", &value)?;
+            let skip = if chunk_offset == 0 { (from_idx % STREAM_CHUNK_EVENTS_MAX) as usize } else { 0 };
+            for seq in chunk.into_iter().skip(skip) {
+                if seq >= len || seqs.len() >= limit {
+                    return Ok(seqs);
+                }
+                seqs.push(seq);
+            }
+        }
+        Ok(seqs)
+    }
+
+    /// Up to `limit` (at most `READ_EVENTS_MAX`) of a stream's durable
+    /// events, from stream version `from` (1 is the first event) on.
+    pub fn read_stream(&self, stream: &str, from: StreamVersion, limit: usize) -> Result<Vec<Event>> {
+        let seqs = self.stream_seqs(stream, from, limit.min(READ_EVENTS_MAX))?;
+        seqs.into_iter().map(|seq| read_event(self.store(), Seq(seq))).collect()
+    }
+
+    /// Waits until the log holds more than `len` durable events, or until
+    /// `timeout`; returns the durable length. Errors once the log has failed.
+    pub fn wait_for_more(&self, len: u64, timeout: Duration) -> Result<u64> {
+        let deadline = Instant::now() + timeout;
+        let mut durable = self.shared.durable.lock().unwrap();
+        loop {
+            if durable.len > len {
+                return Ok(durable.len);
+            }
+            if let Some(failure) = &durable.failure {
+                return Err(Error::new(Kind::Failed(failure.clone())));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(durable.len);
+            }
+            durable = self.shared.durable_changed.wait_timeout(durable, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Every durable event from `from` on, then each new one once durable.
+    pub fn subscribe(&self, from: Seq) -> Subscription {
+        Subscription { reader: self.clone(), next: from, buffered: std::collections::VecDeque::new() }
+    }
+
+    // -- checkpoints and proofs --
+
+    /// The latest signed checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<SignedCheckpoint> {
+        let len = self.len();
+        let (_, note) = self
+            .store()
+            .last_in(&keys::checkpoint(0), &keys::checkpoint(len + 1))
+            .map_err(store_io("reading checkpoints"))?
+            .ok_or_else(|| Error::corrupt("the log has no checkpoint"))?;
+        self.open_note(note)
+    }
+
+    /// The signed checkpoint of exactly `tree_size`, if one was signed.
+    pub fn checkpoint(&self, tree_size: u64) -> Result<Option<SignedCheckpoint>> {
+        if tree_size > self.len() {
+            return Ok(None);
+        }
+        match self.store().get(&keys::checkpoint(tree_size)).map_err(store_io("reading a checkpoint"))? {
+            None => Ok(None),
+            Some(note) => self.open_note(note).map(Some),
+        }
+    }
+
+    /// Every signed checkpoint with a tree size in `from..=to`, oldest first.
+    pub fn checkpoints(&self, from: u64, to: u64, limit: usize) -> Result<Vec<SignedCheckpoint>> {
+        let to = to.min(self.len());
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let scan = self.store().scan(&keys::checkpoint(from), &keys::checkpoint(to.saturating_add(1)));
+        scan.take(limit.min(READ_EVENTS_MAX))
+            .map(|item| self.open_note(item.map_err(store_io("reading checkpoints"))?.1))
+            .collect()
+    }
+
+    fn open_note(&self, note: Vec<u8>) -> Result<SignedCheckpoint> {
+        let note = String::from_utf8(note).map_err(|_| Error::corrupt("stored checkpoint is not UTF-8"))?;
+        let checkpoint = self.shared.verifier.open(&note)?;
+        Ok(SignedCheckpoint { note, checkpoint })
+    }
+
+    /// The root of the tree of the first `tree_size` events.
+    pub fn root(&self, tree_size: u64) -> Result<TreeHash> {
+        self.check_size(tree_size)?;
+        if tree_size == 0 {
+            return Ok(merkle::empty_root());
+        }
+        merkle::range_hash(self, 0, tree_size)
+    }
+
+    /// RFC 9162 inclusion proof of event `seq` in the tree of `tree_size`.
+    pub fn inclusion_proof(&self, seq: Seq, tree_size: u64) -> Result<Vec<TreeHash>> {
+        self.check_size(tree_size)?;
+        merkle::inclusion_proof(self, seq.0, tree_size)
+    }
+
+    /// RFC 9162 consistency proof from tree size `old_size` to `new_size`.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<TreeHash>> {
+        self.check_size(new_size)?;
+        merkle::consistency_proof(self, old_size, new_size)
+    }
+
+    fn check_size(&self, tree_size: u64) -> Result<()> {
+        let len = self.len();
+        if tree_size > len {
+            return Err(Error::invalid(format!("tree size {tree_size} exceeds the log's {len} events")));
+        }
+        Ok(())
+    }
+
+    /// The envelope hash of every event in `start..end`, read in one scan.
+    pub(crate) fn event_hashes(&self, start: u64, end: u64) -> Result<Vec<EventHash>> {
+        let mut hashes = Vec::with_capacity((end - start) as usize);
+        for item in self.store().scan(&keys::event(Seq(start)), &keys::event(Seq(end))) {
+            let (key, value) = item.map_err(store_io("reading events"))?;
+            let seq = keys::parse_u64(&key).ok_or_else(|| Error::corrupt("malformed event key"))?;
+            let record: Record = decode(&format!("record of event {seq}"), &value)?;
+            hashes.push(Envelope::hash(&record.envelope));
+        }
+        if hashes.len() as u64 != end - start {
+            return Err(Error::corrupt(format!("events {start}..{end} are not all in the store")));
+        }
+        Ok(hashes)
+    }
+}
+
+impl Subtrees for LogReader {
+    fn subtree(&self, level: u8, index: u64) -> Result<TreeHash> {
+        if level >= STORED_NODE_LEVEL_MIN {
+            let bytes = self
+                .store()
+                .get(&keys::node(level, index))
+                .map_err(store_io("reading a tree node"))?
+                .ok_or_else(|| Error::corrupt(format!("tree node at level {level}, index {index} is missing")))?;
+            let hash: [u8; 32] =
+                bytes.as_slice().try_into().map_err(|_| Error::corrupt("tree node is not 32 bytes"))?;
+            return Ok(TreeHash(hash));
+        }
+        let start = index << level;
+        let hashes = self.event_hashes(start, start + (1u64 << level))?;
+        let mut nodes: Vec<TreeHash> = hashes.iter().map(merkle::leaf_hash).collect();
+        while nodes.len() > 1 {
+            nodes = nodes.chunks_exact(2).map(|pair| merkle::node_hash(&pair[0], &pair[1])).collect();
+        }
+        Ok(nodes[0])
+    }
+}
+
+/// Events in order from a position, waiting for new ones once caught up.
+pub struct Subscription {
+    reader: LogReader,
+    next: Seq,
+    buffered: std::collections::VecDeque<Event>,
+}
+
+impl Subscription {
+    /// The next event, waiting at most `timeout` for one to become durable.
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<Event>> {
+        if self.buffered.is_empty() {
+            let len = self.reader.wait_for_more(self.next.0, timeout)?;
+            if len > self.next.0 {
+                self.buffered.extend(self.reader.read(self.next, 1_000)?);
+            }
+        }
+        let event = self.buffered.pop_front();
+        if let Some(event) = &event {
+            assert_eq!(event.envelope.seq(), self.next);
+            self.next = Seq(self.next.0 + 1);
+        }
+        Ok(event)
+    }
+
+    /// The position of the next event this subscription yields.
+    pub fn position(&self) -> Seq {
+        self.next
+    }
+}

@@ -1,0 +1,219 @@
+//! Storage behind the log: an ordered key-value store with atomic batches,
+//! and the journal, a file the log appends each group commit's frame to.
+//!
+//! `Store` is small on purpose so that tests can wrap it with a
+//! fault-injecting store and another engine can be added later without
+//! touching the rest. `SledStore` implements it with sled 0.34 and one
+//! journal file.
+//!
+//! Why journal live in the journal and not in sled: sled is log-structured,
+//! so an overwritten value stays in its segment files until garbage
+//! collection, and a redacted payload would not be gone from disk. In our
+//! own file, a redaction overwrites the bytes in place. The journal grows
+//! by written zeros, not holes, so that the fdatasync of each commit has no
+//! block allocation or file size to write to the filesystem's journal.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An ordered set of puts and deletes applied all together or not at all.
+#[derive(Default, Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct WriteBatch {
+    operations: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl WriteBatch {
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.operations.push((key, Some(value)));
+    }
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.operations.push((key, None));
+    }
+    pub fn extend(&mut self, other: WriteBatch) {
+        self.operations.extend(other.operations);
+    }
+    pub fn operations(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.operations
+    }
+    pub fn len(&self) -> usize {
+        self.operations.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.operations.is_empty()
+    }
+}
+
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+pub type ScanIter<'a> = Box<dyn Iterator<Item = io::Result<KeyValue>> + Send + 'a>;
+
+/// What the log needs of storage.
+pub trait Store: Send + Sync {
+    /// The value stored under `key`.
+    fn get(&self, key: &[u8]) -> io::Result<Option<Vec<u8>>>;
+    /// Entries with `from <= key < to`, in key order.
+    fn scan(&self, from: &[u8], to: &[u8]) -> ScanIter<'_>;
+    /// The entry with the greatest key in `from <= key < to`.
+    fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>>;
+    /// Applies every operation of `batch` atomically.
+    fn apply(&self, batch: &WriteBatch) -> io::Result<()>;
+    /// Returns once every applied batch is on stable storage.
+    fn make_durable(&self) -> io::Result<()>;
+
+    /// Writes `bytes` into the journal at `offset`.
+    fn write_journal(&self, offset: u64, bytes: &[u8]) -> io::Result<()>;
+    /// Returns once every journal write is on stable storage.
+    fn sync_journal(&self) -> io::Result<()>;
+    /// Reads exactly `buffer.len()` bytes of the journal at `offset`.
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> io::Result<()>;
+    /// The journal file's length (written zeros included).
+    fn journal_len(&self) -> io::Result<u64>;
+}
+
+/// The sled database directory inside a data directory.
+pub const SLED_DIR: &str = "sled";
+/// The journal inside a data directory.
+pub const JOURNAL_FILE: &str = "journal";
+/// The journal grows by this much at a time, with written zeros.
+const JOURNAL_GROWTH_BYTES: u64 = 16 * 1024 * 1024;
+
+/// sled 0.34 and a journal file.
+pub struct SledStore {
+    db: sled::Db,
+    /// sled's data file, fdatasynced after every flush: sled's own flush
+    /// ends with sync_file_range, which flushes neither the drive's write
+    /// cache nor the file's size.
+    db_file: File,
+    journal: File,
+    journal_allocated_bytes: AtomicU64,
+    directory: PathBuf,
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in a data directory. The caller
+    /// holds the directory's lock.
+    pub fn open(directory: &Path) -> io::Result<SledStore> {
+        let sled_dir = directory.join(SLED_DIR);
+        let db = sled::Config::new()
+            .path(&sled_dir)
+            .mode(sled::Mode::HighThroughput)
+            .flush_every_ms(None)
+            .open()
+            .map_err(sled_error)?;
+        let db_file = File::open(sled_dir.join("db"))?;
+        let journal = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(directory.join(JOURNAL_FILE))?;
+        let allocated = journal.metadata()?.len();
+        Ok(SledStore {
+            db,
+            db_file,
+            journal,
+            journal_allocated_bytes: AtomicU64::new(allocated),
+            directory: directory.to_owned(),
+        })
+    }
+
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// Grows the journal file with written zeros so that it holds `end`.
+    fn reserve_journal(&self, end: u64) -> io::Result<()> {
+        let allocated = self.journal_allocated_bytes.load(Ordering::Acquire);
+        if end <= allocated {
+            return Ok(());
+        }
+        let target = end.div_ceil(JOURNAL_GROWTH_BYTES) * JOURNAL_GROWTH_BYTES;
+        let zeros = vec![0u8; 1024 * 1024];
+        let mut offset = allocated;
+        while offset < target {
+            let n_bytes = zeros.len().min((target - offset) as usize);
+            self.journal.write_all_at(&zeros[..n_bytes], offset)?;
+            offset += n_bytes as u64;
+        }
+        self.journal.sync_all()?;
+        self.journal_allocated_bytes.store(target, Ordering::Release);
+        Ok(())
+    }
+}
+
+fn sled_error(error: sled::Error) -> io::Error {
+    match error {
+        sled::Error::Io(error) => error,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+impl Store for SledStore {
+    fn get(&self, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.db.get(key).map_err(sled_error)?.map(|value| value.to_vec()))
+    }
+
+    fn scan(&self, from: &[u8], to: &[u8]) -> ScanIter<'_> {
+        let iter = self.db.range(from.to_vec()..to.to_vec());
+        Box::new(iter.map(|item| {
+            let (key, value) = item.map_err(sled_error)?;
+            Ok((key.to_vec(), value.to_vec()))
+        }))
+    }
+
+    fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>> {
+        match self.db.range(from.to_vec()..to.to_vec()).next_back() {
+            None => Ok(None),
+            Some(item) => {
+                let (key, value) = item.map_err(sled_error)?;
+                Ok(Some((key.to_vec(), value.to_vec())))
+            }
+        }
+    }
+
+    fn apply(&self, batch: &WriteBatch) -> io::Result<()> {
+        // sled applies the operations in key order faster than in the
+        // order they were staged; for a key staged twice the last wins.
+        let mut operations: Vec<_> = batch.operations().iter().collect();
+        operations.sort_by(|a, b| a.0.cmp(&b.0));
+        operations.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut sled_batch = sled::Batch::default();
+        for (key, value) in operations {
+            match value {
+                Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
+                None => sled_batch.remove(key.as_slice()),
+            }
+        }
+        self.db.apply_batch(sled_batch).map_err(sled_error)
+    }
+
+    fn make_durable(&self) -> io::Result<()> {
+        self.db.flush().map_err(sled_error)?;
+        self.db_file.sync_data()
+    }
+
+    fn write_journal(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.reserve_journal(offset + bytes.len() as u64)?;
+        self.journal.write_all_at(bytes, offset)
+    }
+
+    fn sync_journal(&self) -> io::Result<()> {
+        self.journal.sync_data()
+    }
+
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> io::Result<()> {
+        self.journal.read_exact_at(buffer, offset)
+    }
+
+    fn journal_len(&self) -> io::Result<u64> {
+        Ok(self.journal_allocated_bytes.load(Ordering::Acquire))
+    }
+}

@@ -1,0 +1,192 @@
+//! `minutebook bench log`: the log's figures on this machine, on a scratch
+//! data directory. Never a timed test: these numbers go in
+//! docs/PERFORMANCE.md with the machine they came from.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use minutebook_log::{merkle, AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq};
+
+#[derive(clap::Args)]
+pub struct LogBenchArgs {
+    /// Scratch data directory (default: a new temporary one, removed after).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Payload size in bytes.
+    #[arg(long, default_value_t = 300)]
+    payload_bytes: usize,
+    /// Single appends for the latency figures.
+    #[arg(long, default_value_t = 2_000)]
+    single_appends: usize,
+    /// Batches of 1,000 for the batch figure.
+    #[arg(long, default_value_t = 200)]
+    batches: usize,
+    /// How long each concurrent-appenders run lasts, in milliseconds.
+    #[arg(long, default_value_t = 3_000)]
+    concurrent_ms: u64,
+}
+
+const STREAMS: u64 = 64;
+const BATCH_EVENTS: usize = 1_000;
+
+fn event(payload: &[u8], n: u64) -> NewEvent {
+    NewEvent {
+        stream: format!("bench/meeting-{}", n % STREAMS),
+        event_id: EventId::random(),
+        event_type: "bench.point_recorded".into(),
+        schema_version: 1,
+        actor: "officer:bench".into(),
+        role: "clerk".into(),
+        payload: payload.to_vec(),
+    }
+}
+
+fn one(payload: &[u8], n: u64) -> AppendBatch {
+    let event = event(payload, n);
+    AppendBatch::new().expect(event.stream.clone(), ExpectedVersion::Any).event(event)
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
+}
+
+fn rate(n: u64, elapsed: Duration) -> String {
+    format!("{:.0}", n as f64 / elapsed.as_secs_f64())
+}
+
+pub fn log(args: &LogBenchArgs) -> Result<(), String> {
+    let scratch;
+    let directory = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            scratch = ScratchDir::new()?;
+            scratch.0.clone()
+        }
+    };
+    Log::init(&directory, "bench.minutebook.local/log").map_err(|e| e.to_string())?;
+    let log = Arc::new(Log::open(&directory).map_err(|e| e.to_string())?);
+    let payload: Vec<u8> = (0..args.payload_bytes).map(|i| b'a' + (i % 26) as u8).collect();
+    println!("minutebook bench log: {}-byte payloads, data in {}", args.payload_bytes, directory.display());
+
+    // Durable single appends, one at a time.
+    let mut latencies = Vec::with_capacity(args.single_appends);
+    let started = Instant::now();
+    for n in 0..args.single_appends as u64 {
+        let t = Instant::now();
+        log.append(one(&payload, n)).map_err(|e| e.to_string())?;
+        latencies.push(t.elapsed());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    println!(
+        "single append (durable): p50 {:.0} us, p99 {:.0} us, {} events/s",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e6,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e6,
+        rate(args.single_appends as u64, elapsed)
+    );
+
+    // Concurrent appenders, each appending one event at a time.
+    for n_appenders in [1u64, 4, 16] {
+        let deadline = Instant::now() + Duration::from_millis(args.concurrent_ms);
+        let started = Instant::now();
+        let threads: Vec<_> = (0..n_appenders)
+            .map(|appender| {
+                let log = Arc::clone(&log);
+                let payload = payload.clone();
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        log.append(one(&payload, appender + n * 16)).expect("bench append");
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let total: u64 = threads.into_iter().map(|t| t.join().expect("bench thread")).sum();
+        println!("{n_appenders:>2} concurrent appenders: {} events/s", rate(total, started.elapsed()));
+    }
+
+    // Batches of 1,000, built before the clock starts: this measures the
+    // log, not the making of events.
+    let batches: Vec<AppendBatch> = (0..args.batches as u64)
+        .map(|batch_idx| {
+            let mut batch = AppendBatch::new();
+            for stream in 0..STREAMS {
+                batch = batch.expect(format!("bench/meeting-{stream}"), ExpectedVersion::Any);
+            }
+            for n in 0..BATCH_EVENTS as u64 {
+                batch = batch.event(event(&payload, batch_idx * 1_000 + n));
+            }
+            batch
+        })
+        .collect();
+    let started = Instant::now();
+    for batch in batches {
+        log.append(batch).map_err(|e| e.to_string())?;
+    }
+    println!("batches of {BATCH_EVENTS}: {} events/s", rate((args.batches * BATCH_EVENTS) as u64, started.elapsed()));
+
+    // Proofs against the latest tree.
+    let size = log.len();
+    let root = log.root(size).map_err(|e| e.to_string())?;
+    let n_proofs = 20_000u64;
+    let mut proofs = Vec::with_capacity(n_proofs as usize);
+    let started = Instant::now();
+    for n in 0..n_proofs {
+        let seq = (n * 7919) % size;
+        proofs.push((seq, log.inclusion_proof(Seq(seq), size).map_err(|e| e.to_string())?));
+    }
+    println!("inclusion proofs generated: {} per s (tree of {size})", rate(n_proofs, started.elapsed()));
+    let leaves: Vec<_> =
+        proofs.iter().map(|(seq, _)| merkle::leaf_hash(&log.event(Seq(*seq)).unwrap().unwrap().hash)).collect();
+    let started = Instant::now();
+    for ((seq, proof), leaf) in proofs.iter().zip(&leaves) {
+        merkle::verify_inclusion(*seq, size, leaf, proof, &root).map_err(|e| e.to_string())?;
+    }
+    println!("inclusion proofs verified: {} per s", rate(n_proofs, started.elapsed()));
+
+    // Verify and replay from a cold open.
+    let log = Arc::try_unwrap(log).map_err(|_| "the bench still holds the log")?;
+    drop(log);
+    let started = Instant::now();
+    let log = Log::open(&directory).map_err(|e| e.to_string())?;
+    let report = log.verify(&mut |_, _| {}).map_err(|e| e.to_string())?;
+    if let Some(problem) = report.problem {
+        return Err(format!("verification failed: {problem}"));
+    }
+    println!(
+        "verify from a cold open: {} events/s ({} events, {} checkpoints)",
+        rate(report.n_events, started.elapsed()),
+        report.n_events,
+        report.n_checkpoints
+    );
+    let started = Instant::now();
+    let mut position = Seq(0);
+    let mut payload_bytes = 0usize;
+    loop {
+        let events = log.read(position, 10_000).map_err(|e| e.to_string())?;
+        let Some(last) = events.last() else { break };
+        position = Seq(last.envelope.seq().0 + 1);
+        payload_bytes += events.iter().map(|e| e.envelope_bytes.len()).sum::<usize>();
+    }
+    assert!(payload_bytes > 0);
+    println!("replay from 0 with decoding: {} events/s", rate(position.0, started.elapsed()));
+    Ok(())
+}
+
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> Result<ScratchDir, String> {
+        let path = std::env::temp_dir().join(format!("minutebook-bench-{}-{}", std::process::id(), EventId::random()));
+        Ok(ScratchDir(path))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,260 @@
+//! The command line: parses arguments, runs one command, and maps the
+//! outcome to an exit code (0 success, 1 verification found a problem,
+//! 2 usage or operating error).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use minutebook_log::{merkle, Log, Seq};
+
+/// The default origin line of a new log's checkpoints.
+pub const DEFAULT_ORIGIN: &str = "minutebook.local/minutes";
+
+#[derive(Parser)]
+#[command(name = "minutebook", version, about = "A tamper-evident minute book for committees, panels and boards")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DataArg {
+    /// The data directory.
+    #[arg(long = "data", env = "MINUTEBOOK_DATA", default_value = "minutebook-data")]
+    data: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory: its log, the log's signing key and the first checkpoint.
+    Init {
+        #[command(flatten)]
+        data: DataArg,
+        /// The log's name, the first line of every checkpoint (no spaces or plus signs).
+        #[arg(long, default_value = DEFAULT_ORIGIN)]
+        origin: String,
+    },
+    /// Verify every hash, chain link, tree node and checkpoint of a data directory.
+    Verify {
+        /// The data directory to verify (else --data, MINUTEBOOK_DATA or ./minutebook-data).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArg,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the latest signed checkpoint.
+    Checkpoint {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Print an RFC 9162 proof.
+    Proof {
+        #[command(subcommand)]
+        proof: ProofCommand,
+    },
+    /// Measure the log on this machine.
+    Bench {
+        #[command(subcommand)]
+        bench: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Prove that event N is in the tree of size S (default: the latest checkpoint).
+    Inclusion {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove that the tree of size M is a prefix of the tree of size S.
+    Consistency {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        size: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Appends, group commit, verification, replay and proofs, on a scratch data directory.
+    Log(crate::bench::LogBenchArgs),
+}
+
+/// An error for the user: the message, and the exit code it maps to.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure { message: error.to_string(), code: 2 }
+    }
+}
+
+pub fn main() -> i32 {
+    match try_main() {
+        Ok(()) => 0,
+        Err(failure) => {
+            eprintln!("minutebook: {}", failure.message);
+            i32::from(failure.code)
+        }
+    }
+}
+
+fn try_main() -> Result<(), Failure> {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { Err(Failure { message: "see --help".into(), code: 2 }) } else { Ok(()) };
+        }
+    };
+    match cli.command {
+        Command::Init { data, origin } => {
+            Log::init(&data.data, &origin)?;
+            println!("initialised {} with origin {origin}", data.data.display());
+            Ok(())
+        }
+        Command::Verify { path, data, json } => verify(path.as_deref().unwrap_or(&data.data), json),
+        Command::Checkpoint { data } => {
+            let log = Log::open(&data.data)?;
+            print!("{}", log.latest_checkpoint()?.note);
+            Ok(())
+        }
+        Command::Proof { proof } => {
+            match proof {
+                ProofCommand::Inclusion { data, seq, size, json } => inclusion(&data.data, seq, size, json)?,
+                ProofCommand::Consistency { data, from, size, json } => consistency(&data.data, from, size, json)?,
+            }
+            Ok(())
+        }
+        Command::Bench { bench: BenchCommand::Log(args) } => {
+            crate::bench::log(&args)?;
+            Ok(())
+        }
+    }
+}
+
+fn verify(path: &Path, json: bool) -> Result<(), Failure> {
+    let log = Log::open(path)?;
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |done: u64, total: u64| {
+        if terminal {
+            eprint!("\rverifying: {done} of {total} events");
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let report = log.verify(&mut progress)?;
+    if json {
+        let value = serde_json::json!({
+            "data": path.display().to_string(),
+            "events": report.n_events,
+            "redacted": report.n_redacted,
+            "streams": report.n_streams,
+            "checkpoints": report.n_checkpoints,
+            "root": report.root.to_hex(),
+            "ok": report.problem.is_none(),
+            "problem": report.problem.as_ref().map(|p| serde_json::json!({
+                "seq": p.seq.map(|s| s.0), "what": p.what, "expected": p.expected, "found": p.found,
+            })),
+        });
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
+    } else {
+        println!("data directory: {}", path.display());
+        println!("events: {} ({} redacted) in {} streams", report.n_events, report.n_redacted, report.n_streams);
+        println!("checkpoints: {} signed by {}", report.n_checkpoints, log.verifier().to_vkey());
+        println!("tree root: {}", report.root);
+        println!("checked: payload hashes (unless redacted), event hashes and chain, stream versions and index, tree nodes, every checkpoint's root and signature");
+    }
+    match report.problem {
+        None => {
+            if !json {
+                println!("ok: everything verifies");
+            }
+            Ok(())
+        }
+        Some(problem) => Err(Failure { message: format!("verification failed: {problem}"), code: 1 }),
+    }
+}
+
+fn inclusion(data: &Path, seq: u64, size: Option<u64>, json: bool) -> Result<(), Failure> {
+    let log = Log::open(data)?;
+    let tree_size = size.unwrap_or_else(|| log.len());
+    let event = log.event(Seq(seq))?.ok_or_else(|| format!("event {seq} is not in the log of {} events", log.len()))?;
+    let proof = log.inclusion_proof(Seq(seq), tree_size)?;
+    let root = log.root(tree_size)?;
+    let leaf = merkle::leaf_hash(&event.hash);
+    merkle::verify_inclusion(seq, tree_size, &leaf, &proof, &root)?;
+    let checkpoint = log.checkpoint(tree_size)?.map(|c| c.note);
+    if json {
+        let value = serde_json::json!({
+            "kind": "inclusion", "leaf_index": seq, "tree_size": tree_size,
+            "event_hash": event.hash.to_hex(), "leaf_hash": leaf.to_hex(), "root": root.to_hex(),
+            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(), "checkpoint": checkpoint,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
+    } else {
+        println!("minutebook inclusion proof");
+        println!(
+            "leaf index: {seq}\ntree size: {tree_size}\nevent hash: {}\nleaf hash: {leaf}\nroot: {root}",
+            event.hash
+        );
+        print_hashes(&proof);
+        print_checkpoint(checkpoint.as_deref());
+    }
+    Ok(())
+}
+
+fn consistency(data: &Path, from: u64, size: Option<u64>, json: bool) -> Result<(), Failure> {
+    let log = Log::open(data)?;
+    let tree_size = size.unwrap_or_else(|| log.len());
+    let proof = log.consistency_proof(from, tree_size)?;
+    let (old_root, new_root) = (log.root(from)?, log.root(tree_size)?);
+    merkle::verify_consistency(from, tree_size, &old_root, &new_root, &proof)?;
+    let checkpoint = log.checkpoint(tree_size)?.map(|c| c.note);
+    if json {
+        let value = serde_json::json!({
+            "kind": "consistency", "old_size": from, "new_size": tree_size,
+            "old_root": old_root.to_hex(), "new_root": new_root.to_hex(),
+            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(), "checkpoint": checkpoint,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
+    } else {
+        println!("minutebook consistency proof");
+        println!("old size: {from}\nnew size: {tree_size}\nold root: {old_root}\nnew root: {new_root}");
+        print_hashes(&proof);
+        print_checkpoint(checkpoint.as_deref());
+    }
+    Ok(())
+}
+
+fn print_hashes(proof: &[minutebook_log::TreeHash]) {
+    println!("proof: {} hashes", proof.len());
+    for hash in proof {
+        println!("{hash}");
+    }
+}
+
+fn print_checkpoint(note: Option<&str>) {
+    match note {
+        Some(note) => print!("checkpoint:\n{note}"),
+        None => println!("checkpoint: none signed at this size"),
+    }
+}

@@ -1,0 +1,6 @@
+//! minutebook: a tamper-evident minute book. This crate holds the command
+//! line; the record itself is in minutebook-log and the views over it in
+//! minutebook-projections.
+
+mod bench;
+pub mod cli;

@@ -1,0 +1,11 @@
+//! The one integration-test binary: a module per area.
+
+mod support;
+
+mod checkpoint;
+mod cli;
+mod crash;
+mod faults;
+mod log;
+mod log_format;
+mod merkle;
