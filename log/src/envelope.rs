@@ -81,31 +81,28 @@ impl Envelope {
     /// Decodes envelope bytes strictly: the format version must be known,
     /// every field within its limit, and no byte may follow the last field.
     pub fn from_bytes(bytes: &[u8]) -> Result<Envelope> {
-        let (envelope, rest): (Envelope, &[u8]) = postcard::take_from_bytes(bytes)
-            .map_err(|error| Error::corrupt(format!("envelope does not decode: {error}")))?;
-        if !rest.is_empty() {
-            return Err(Error::corrupt(format!(
-                "envelope of {} bytes has {} trailing bytes after its last field",
-                bytes.len(),
-                rest.len()
-            )));
-        }
-        if envelope.format_version != ENVELOPE_FORMAT_VERSION {
-            return Err(Error::corrupt(format!(
-                "envelope format version {} is not {ENVELOPE_FORMAT_VERSION}, the one this minutebook reads",
-                envelope.format_version
-            )));
-        }
-        envelope.check_limits()?;
-        Ok(envelope)
+        let view = EnvelopeView::from_bytes(bytes)?;
+        Ok(Envelope {
+            format_version: view.format_version,
+            seq: view.seq,
+            stream: view.stream.to_owned(),
+            stream_version: view.stream_version,
+            event_id: view.event_id,
+            event_type: view.event_type.to_owned(),
+            schema_version: view.schema_version,
+            actor: view.actor.to_owned(),
+            role: view.role.to_owned(),
+            recorded_at_us: view.recorded_at_us,
+            prev_hash: view.prev_hash,
+            payload_hash: view.payload_hash,
+        })
     }
 
     fn check_limits(&self) -> Result<()> {
         check_text("stream", &self.stream, STREAM_BYTES_MAX)?;
         check_text("event type", &self.event_type, EVENT_TYPE_BYTES_MAX)?;
         check_text("actor", &self.actor, ACTOR_BYTES_MAX)?;
-        check_text("role", &self.role, ROLE_BYTES_MAX)?;
-        Ok(())
+        check_text("role", &self.role, ROLE_BYTES_MAX)
     }
 
     /// BLAKE3 over the encoded envelope.
@@ -149,6 +146,50 @@ impl Envelope {
     }
     pub fn payload_hash(&self) -> PayloadHash {
         self.payload_hash
+    }
+}
+
+/// An envelope decoded without copying its strings, for passes over many
+/// events. Same fields, same order, same bytes as `Envelope`.
+#[derive(Deserialize)]
+pub(crate) struct EnvelopeView<'a> {
+    pub(crate) format_version: u8,
+    pub(crate) seq: Seq,
+    pub(crate) stream: &'a str,
+    pub(crate) stream_version: StreamVersion,
+    pub(crate) event_id: EventId,
+    pub(crate) event_type: &'a str,
+    pub(crate) schema_version: u16,
+    pub(crate) actor: &'a str,
+    pub(crate) role: &'a str,
+    pub(crate) recorded_at_us: i64,
+    pub(crate) prev_hash: EventHash,
+    pub(crate) payload_hash: PayloadHash,
+}
+
+impl<'a> EnvelopeView<'a> {
+    /// Decodes strictly, as `Envelope::from_bytes` does.
+    pub(crate) fn from_bytes(bytes: &'a [u8]) -> Result<EnvelopeView<'a>> {
+        let (view, rest): (EnvelopeView<'a>, &[u8]) = postcard::take_from_bytes(bytes)
+            .map_err(|error| Error::corrupt(format!("envelope does not decode: {error}")))?;
+        if !rest.is_empty() {
+            return Err(Error::corrupt(format!(
+                "envelope of {} bytes has {} trailing bytes after its last field",
+                bytes.len(),
+                rest.len()
+            )));
+        }
+        if view.format_version != ENVELOPE_FORMAT_VERSION {
+            return Err(Error::corrupt(format!(
+                "envelope format version {} is not {ENVELOPE_FORMAT_VERSION}, the one this minutebook reads",
+                view.format_version
+            )));
+        }
+        check_text("stream", view.stream, STREAM_BYTES_MAX)?;
+        check_text("event type", view.event_type, EVENT_TYPE_BYTES_MAX)?;
+        check_text("actor", view.actor, ACTOR_BYTES_MAX)?;
+        check_text("role", view.role, ROLE_BYTES_MAX)?;
+        Ok(view)
     }
 }
 

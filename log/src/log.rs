@@ -298,9 +298,9 @@ impl Log {
             frame_key,
             head,
             frontier,
-            unflushed_bytes: 0,
             carried: None,
             ids: None,
+            in_flight: None,
         };
         let handle = std::thread::Builder::new()
             .name("minutebook-log-writer".into())
@@ -481,13 +481,14 @@ struct Writer {
     frame_key: [u8; 32],
     head: Head,
     frontier: Frontier,
-    /// Journal bytes written since the store was last made durable.
-    unflushed_bytes: u64,
     /// A request taken from the queue that did not fit the last group.
     carried: Option<Request>,
     /// Loaded on the first append, so that commands that only read never
     /// pay for it.
     ids: Option<IdFilter>,
+    /// The group the applier may still be applying: what the next group
+    /// must see of it, since the store may not show it yet.
+    in_flight: Option<InFlight>,
 }
 
 /// Keyed 64-bit fingerprints of every stored event id, so that the common
@@ -543,15 +544,42 @@ fn request_bytes(request: &Request) -> usize {
     request.batch.events.iter().map(|event| event.payload.len() + SALT_BYTES as usize).sum()
 }
 
+/// What the writer hands the applier.
+enum ToApplier {
+    Group(DurableGroup),
+    /// The writer is idle: make the store durable.
+    Flush,
+}
+
+/// A group whose frame is on stable storage, to apply to the store and
+/// acknowledge.
+struct DurableGroup {
+    batch: WriteBatch,
+    len: u64,
+    frame_bytes: u64,
+    replies: Vec<(SyncSender<Result<AppendOutcome>>, AppendOutcome)>,
+    scrubs: Vec<(Seq, Scrub)>,
+}
+
 impl Writer {
+    /// Takes requests in groups, stages each group and makes its frame
+    /// durable, then hands it to the applier thread. The hand-over waits
+    /// until the applier has finished the group before, so the writer
+    /// stages and syncs group n+1 while group n is applied.
     fn run(mut self, receiver: Receiver<Request>) {
+        let (to_applier, applier_inbox) = mpsc::sync_channel(0);
+        let applier = Applier { shared: Arc::clone(&self.shared), unflushed_bytes: 0 };
+        let applier = std::thread::Builder::new()
+            .name("minutebook-log-applier".into())
+            .spawn(move || applier.run(applier_inbox))
+            .expect("the applier thread starts");
         loop {
             let first = match self.carried.take() {
                 Some(request) => request,
                 None => match receiver.recv_timeout(Duration::from_millis(IDLE_FLUSH_MS)) {
                     Ok(request) => request,
                     Err(RecvTimeoutError::Timeout) => {
-                        self.flush_store();
+                        let _ = to_applier.send(ToApplier::Flush);
                         continue;
                     }
                     Err(RecvTimeoutError::Disconnected) => break,
@@ -571,110 +599,102 @@ impl Writer {
                 n_bytes += more_bytes;
                 requests.push(request);
             }
-            self.commit_group(requests);
-            if self.unflushed_bytes >= FLUSH_JOURNAL_BYTES {
-                self.flush_store();
+            if let Some(group) = self.commit_group(requests) {
+                if to_applier.send(ToApplier::Group(group)).is_err() {
+                    break;
+                }
             }
         }
-        self.flush_store();
-    }
-
-    /// Makes the store durable, so that a reopen applies no frame again.
-    /// Appends are already durable in the journal: a failure here stops
-    /// further appends but loses nothing.
-    fn flush_store(&mut self) {
-        if self.unflushed_bytes == 0 || self.failure().is_some() {
-            return;
-        }
-        match self.shared.store.make_durable() {
-            Ok(()) => self.unflushed_bytes = 0,
-            Err(error) => self.fail(format!("flushing the store: {error}")),
-        }
+        drop(to_applier);
+        let _ = applier.join();
     }
 
     fn failure(&self) -> Option<String> {
         self.shared.durable.lock().unwrap().failure.clone()
     }
 
-    fn commit_group(&mut self, requests: Vec<Request>) {
+    fn fail_all(requests: Vec<Request>, error: impl Fn() -> Error) {
+        for request in requests {
+            let _ = request.reply.send(Err(error()));
+        }
+    }
+
+    /// Stages a group and makes its frame durable; `None` when every
+    /// request was refused or the log has failed.
+    fn commit_group(&mut self, requests: Vec<Request>) -> Option<DurableGroup> {
         if let Some(failure) = self.failure() {
-            for request in requests {
-                let _ = request.reply.send(Err(Error::new(Kind::Failed(failure.clone()))));
-            }
-            return;
+            Writer::fail_all(requests, || Error::new(Kind::Failed(failure.clone())));
+            return None;
         }
         let shared = Arc::clone(&self.shared);
         if self.ids.is_none() {
             match IdFilter::load(shared.store.as_ref()) {
                 Ok(ids) => self.ids = Some(ids),
                 Err(error) => {
-                    for request in requests {
-                        let _ = request.reply.send(Err(Error::io(
-                            "loading the event id index",
-                            std::io::Error::other(error.to_string()),
-                        )));
-                    }
-                    return;
+                    let message = error.to_string();
+                    Writer::fail_all(requests, || {
+                        Error::io("loading the event id index", std::io::Error::other(message.clone()))
+                    });
+                    return None;
                 }
             }
         }
-        let ids = self.ids.take().expect("loaded above");
-        let mut group = Group::new(shared.store.as_ref(), &ids, &self.head, &self.frontier);
-        let mut staged = Vec::with_capacity(requests.len());
+        let mut ids = self.ids.take().expect("loaded above");
+        let previous = self.in_flight.take();
+        let mut group = Group::new(shared.store.as_ref(), &ids, previous.as_ref(), &self.head, &self.frontier);
+        let mut replies = Vec::with_capacity(requests.len());
         for request in requests {
             match group.stage(request.batch) {
-                Ok(outcome) => staged.push((request.reply, outcome)),
+                Ok(outcome) => replies.push((request.reply, outcome)),
                 Err(error) => {
                     let _ = request.reply.send(Err(error));
                 }
             }
         }
-        if group.len == self.head.len && group.redactions.is_empty() {
-            for (reply, mut outcome) in staged {
-                outcome.tree_size = self.head.len;
-                let _ = reply.send(Ok(outcome));
-            }
-            return;
-        }
-        let scrubs = std::mem::take(&mut group.scrubs);
         let new_ids: Vec<EventId> = group.staged_ids.keys().copied().collect();
-        let written = self.write_group(group);
-        let mut ids = ids;
+        let nothing_to_write = group.len == self.head.len && group.redactions.is_empty();
+        let written = if replies.is_empty() || nothing_to_write {
+            drop(group);
+            self.in_flight = previous;
+            if replies.is_empty() {
+                self.ids = Some(ids);
+                return None;
+            }
+            // Only retries of stored events: nothing to write, but the
+            // replies go through the applier so they follow the group before.
+            Ok(DurableGroup {
+                batch: WriteBatch::default(),
+                len: self.head.len,
+                frame_bytes: 0,
+                replies: Vec::new(),
+                scrubs: Vec::new(),
+            })
+        } else {
+            self.write_group(group)
+        };
         for id in &new_ids {
             ids.insert(id);
         }
         self.ids = Some(ids);
         match written {
-            Ok(()) => {
-                let scrubbed = self.scrub(scrubs);
-                for (reply, mut outcome) in staged {
-                    outcome.tree_size = self.head.len;
-                    let _ = reply.send(Ok(outcome));
-                }
-                if let Err(error) = scrubbed {
-                    self.fail(format!("scrubbing redacted payloads: {error}"));
-                }
+            Ok(mut durable) => {
+                durable.replies = replies;
+                Some(durable)
             }
             Err(error) => {
                 let message = error.to_string();
-                self.fail(message.clone());
-                for (reply, _) in staged {
+                fail(&self.shared, message.clone());
+                for (reply, _) in replies {
                     let _ = reply.send(Err(Error::new(Kind::Failed(message.clone()))));
                 }
+                None
             }
         }
     }
 
-    fn fail(&self, message: String) {
-        let mut durable = self.shared.durable.lock().unwrap();
-        durable.failure.get_or_insert(message);
-        self.shared.durable_changed.notify_all();
-    }
-
     /// Makes a group durable: its frame (payloads and store batch, signed
-    /// checkpoint included) written to the journal and fdatasynced; then
-    /// applies the batch to the store so that readers see it.
-    fn write_group(&mut self, mut group: Group<'_>) -> Result<()> {
+    /// checkpoint included) written to the journal and fdatasynced.
+    fn write_group(&mut self, mut group: Group<'_>) -> Result<DurableGroup> {
         let store = self.shared.store.as_ref();
         let new_len = group.len;
         assert!(new_len >= self.head.len);
@@ -698,31 +718,108 @@ impl Writer {
             frontier: group.frontier.hashes().to_vec(),
         };
         let n_events = u32::try_from(new_len - self.head.len).expect("groups are small");
-        let body = FrameBody { head: head.clone(), batch: group.batch };
+        let body = FrameBody { head: head.clone(), batch: std::mem::take(&mut group.batch) };
         let frame = encode_frame(&self.frame_key, self.head.len, n_events, &group.payloads, &body);
         store.write_journal(self.head.journal_end, &frame).map_err(store_io("writing the journal"))?;
         store.sync_journal().map_err(store_io("syncing the journal"))?;
         head.journal_end = self.head.journal_end + frame.len() as u64;
         let mut batch = body.batch;
         batch.put(keys::HEAD.to_vec(), encode(&head));
-        store.apply(&batch).map_err(store_io("applying the batch"))?;
-        self.unflushed_bytes += frame.len() as u64;
-        self.frontier = group.frontier;
+        self.frontier = std::mem::replace(&mut group.frontier, Frontier::empty());
         self.head = head;
-        let mut durable = self.shared.durable.lock().unwrap();
-        assert!(durable.len <= new_len);
-        durable.len = new_len;
-        self.shared.durable_changed.notify_all();
-        Ok(())
+        let scrubs = std::mem::take(&mut group.scrubs);
+        self.in_flight = Some(group.into_in_flight());
+        Ok(DurableGroup { batch, len: new_len, frame_bytes: frame.len() as u64, replies: Vec::new(), scrubs })
+    }
+}
+
+fn fail(shared: &Shared, message: String) {
+    let mut durable = shared.durable.lock().unwrap();
+    durable.failure.get_or_insert(message);
+    shared.durable_changed.notify_all();
+}
+
+/// Applies durable groups to the store in order, makes them visible to
+/// readers, acknowledges them, scrubs redacted payloads, and flushes the
+/// store now and then.
+struct Applier {
+    shared: Arc<Shared>,
+    /// Journal bytes written since the store was last made durable.
+    unflushed_bytes: u64,
+}
+
+impl Applier {
+    fn run(mut self, inbox: Receiver<ToApplier>) {
+        for message in inbox {
+            match message {
+                ToApplier::Flush => self.flush_store(),
+                ToApplier::Group(group) => {
+                    self.apply(group);
+                    if self.unflushed_bytes >= FLUSH_JOURNAL_BYTES {
+                        self.flush_store();
+                    }
+                }
+            }
+        }
+        self.flush_store();
     }
 
-    fn scrub(&self, scrubs: Vec<(Seq, Scrub)>) -> Result<()> {
+    fn failure(&self) -> Option<String> {
+        self.shared.durable.lock().unwrap().failure.clone()
+    }
+
+    fn apply(&mut self, group: DurableGroup) {
+        let store = self.shared.store.as_ref();
+        if let Some(failure) = self.failure() {
+            for (reply, _) in group.replies {
+                let _ = reply.send(Err(Error::new(Kind::Failed(failure.clone()))));
+            }
+            return;
+        }
+        if !group.batch.is_empty() {
+            if let Err(error) = store.apply(&group.batch) {
+                let message = format!("applying the batch: {error}");
+                fail(&self.shared, message.clone());
+                for (reply, _) in group.replies {
+                    let _ = reply.send(Err(Error::new(Kind::Failed(message.clone()))));
+                }
+                return;
+            }
+            self.unflushed_bytes += group.frame_bytes;
+            let mut durable = self.shared.durable.lock().unwrap();
+            assert!(durable.len <= group.len);
+            durable.len = group.len;
+            self.shared.durable_changed.notify_all();
+        }
+        for (reply, mut outcome) in group.replies {
+            outcome.tree_size = group.len;
+            let _ = reply.send(Ok(outcome));
+        }
+        if let Err(error) = self.scrub(&group.scrubs) {
+            fail(&self.shared, format!("scrubbing redacted payloads: {error}"));
+        }
+    }
+
+    /// Makes the store durable, so that a reopen applies no frame again.
+    /// Appends are already durable in the journal: a failure here stops
+    /// further appends but loses nothing.
+    fn flush_store(&mut self) {
+        if self.unflushed_bytes == 0 || self.failure().is_some() {
+            return;
+        }
+        match self.shared.store.make_durable() {
+            Ok(()) => self.unflushed_bytes = 0,
+            Err(error) => fail(&self.shared, format!("flushing the store: {error}")),
+        }
+    }
+
+    fn scrub(&self, scrubs: &[(Seq, Scrub)]) -> Result<()> {
         if scrubs.is_empty() {
             return Ok(());
         }
         let store = self.shared.store.as_ref();
         let mut done = WriteBatch::default();
-        for (seq, scrub) in &scrubs {
+        for (seq, scrub) in scrubs {
             zero_payloads(store, scrub)?;
             done.delete(keys::scrub(*seq).to_vec());
         }
@@ -758,6 +855,7 @@ struct StagedEvent {
 struct Group<'a> {
     store: &'a dyn Store,
     ids: &'a IdFilter,
+    previous: Option<&'a InFlight>,
     len: u64,
     last_hash: EventHash,
     payloads_start: u64,
@@ -769,8 +867,22 @@ struct Group<'a> {
     staged_ids: HashMap<EventId, StagedEvent>,
     redactions: HashSet<Seq>,
     scrubs: Vec<(Seq, Scrub)>,
-    committed_len: u64,
+    /// Seq of the group's first event.
+    start: u64,
+    /// Events before this one are in the store; the previous group's may
+    /// not be yet.
+    applied_len: u64,
     salts: Salts,
+}
+
+/// What a group staged that the next group must see while the store may
+/// not show it yet.
+struct InFlight {
+    start: u64,
+    staged_ids: HashMap<EventId, StagedEvent>,
+    payloads: Vec<u8>,
+    streams: HashMap<String, StreamTail>,
+    redactions: HashSet<Seq>,
 }
 
 /// Salts drawn from the operating system's random source a block at a
@@ -797,10 +909,22 @@ impl Salts {
 }
 
 impl<'a> Group<'a> {
-    fn new(store: &'a dyn Store, ids: &'a IdFilter, head: &Head, frontier: &Frontier) -> Group<'a> {
+    fn new(
+        store: &'a dyn Store,
+        ids: &'a IdFilter,
+        previous: Option<&'a InFlight>,
+        head: &Head,
+        frontier: &Frontier,
+    ) -> Group<'a> {
+        let streams = previous.map_or_else(HashMap::new, |previous| {
+            let clean =
+                |tail: &StreamTail| StreamTail { chunk_idx: tail.chunk_idx, seqs: tail.seqs.clone(), dirty: false };
+            previous.streams.iter().map(|(stream, tail)| (stream.clone(), clean(tail))).collect()
+        });
         Group {
             store,
             ids,
+            previous,
             len: head.len,
             last_hash: head.last_hash,
             payloads_start: head.journal_end + FRAME_HEADER_BYTES,
@@ -808,12 +932,23 @@ impl<'a> Group<'a> {
             frontier: frontier.clone(),
             recorded_at_us: now_us().max(head.last_recorded_at_us),
             batch: WriteBatch::default(),
-            streams: HashMap::new(),
+            streams,
             staged_ids: HashMap::new(),
             redactions: HashSet::new(),
             scrubs: Vec::new(),
-            committed_len: head.len,
+            start: head.len,
+            applied_len: previous.map_or(head.len, |previous| previous.start),
             salts: Salts::new(),
+        }
+    }
+
+    fn into_in_flight(self) -> InFlight {
+        InFlight {
+            start: self.start,
+            staged_ids: self.staged_ids,
+            payloads: self.payloads,
+            streams: self.streams,
+            redactions: self.redactions,
         }
     }
 
@@ -836,7 +971,7 @@ impl<'a> Group<'a> {
         for redaction in &batch.redactions {
             redacted_records.push(self.check_redaction(redaction)?);
         }
-        if self.len + batch.events.len() as u64 > self.committed_len + GROUP_EVENTS_MAX as u64 {
+        if self.len + batch.events.len() as u64 > self.start + GROUP_EVENTS_MAX as u64 {
             return Err(Error::invalid("the writer's group is full"));
         }
         // Every check passed: from here on nothing fails.
@@ -893,10 +1028,13 @@ impl<'a> Group<'a> {
                 ))),
             }
         };
-        if let Some(staged) = self.staged_ids.get(&event.event_id) {
-            let payload = &self.payloads[staged.payload_at.clone()];
-            same(&staged.stream, &staged.event_type, Some(payload), staged.appended.seq)?;
-            return Ok(Some(staged.appended));
+        let staged = [Some((&self.staged_ids, &self.payloads)), self.previous.map(|p| (&p.staged_ids, &p.payloads))];
+        for (staged_ids, payloads) in staged.into_iter().flatten() {
+            if let Some(staged) = staged_ids.get(&event.event_id) {
+                let payload = &payloads[staged.payload_at.clone()];
+                same(&staged.stream, &staged.event_type, Some(payload), staged.appended.seq)?;
+                return Ok(Some(staged.appended));
+            }
         }
         if !self.ids.may_contain(&event.event_id) {
             return Ok(None);
@@ -928,14 +1066,17 @@ impl<'a> Group<'a> {
 
     fn check_redaction(&self, redaction: &Redaction) -> Result<Record> {
         let seq = redaction.seq;
-        if seq.0 >= self.committed_len {
+        if seq.0 >= self.applied_len {
             return Err(Error::invalid(format!(
-                "cannot redact event {}: the log holds {} events",
-                seq.0, self.committed_len
+                "cannot redact event {}: the log holds {} events that can be redacted",
+                seq.0, self.applied_len
             )));
         }
         if self.redactions.contains(&seq) {
             return Err(Error::invalid(format!("event {} is already being redacted", seq.0)));
+        }
+        if self.previous.is_some_and(|previous| previous.redactions.contains(&seq)) {
+            return Err(Error::invalid(format!("the payload of event {} is already redacted", seq.0)));
         }
         let record = read_record(self.store, seq)?;
         if let PayloadRef::Redacted { .. } = record.payload {

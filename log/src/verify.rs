@@ -8,10 +8,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::envelope::{payload_hash, Envelope};
+use crate::envelope::{payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
 use crate::keys;
-use crate::log::{decode, store_io, Head, LogReader, PayloadRef, Record, SALT_BYTES, STORED_NODE_LEVEL_MIN};
+use crate::log::{decode, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
 use crate::types::*;
 
@@ -47,19 +47,9 @@ pub struct VerifyReport {
 /// Events verified between two progress reports.
 const PROGRESS_EVENTS: u64 = 65_536;
 /// Events read per scan window.
-const WINDOW_EVENTS: u64 = 8_192;
-
-struct Pass<'a> {
-    reader: &'a LogReader,
-    n_events: u64,
-    n_redacted: u64,
-    last_hash: EventHash,
-    frontier: Frontier,
-    streams: HashMap<String, Vec<u64>>,
-    event_ids: HashSet<EventId>,
-    checkpoints: std::iter::Peekable<std::vec::IntoIter<(u64, Vec<u8>)>>,
-    n_checkpoints: u64,
-}
+const WINDOW_EVENTS: u64 = 4_096;
+/// Windows read ahead of the sequential checks.
+const WINDOWS_AHEAD: usize = 4;
 
 type Checked = std::result::Result<(), Problem>;
 
@@ -67,10 +57,37 @@ fn problem(seq: Option<u64>, what: impl Into<String>, expected: impl ToString, f
     Problem { seq: seq.map(Seq), what: what.into(), expected: expected.to_string(), found: found.to_string() }
 }
 
+/// A stored record read without copying its envelope.
+#[derive(serde::Deserialize)]
+struct RecordView<'a> {
+    envelope: &'a [u8],
+    payload: PayloadRef,
+}
+
+/// An event whose record decoded, envelope decoded and payload matched its
+/// salted hash: what the sequential checks need.
+struct Checked1 {
+    record: Vec<u8>,
+    hash: EventHash,
+    redacted: bool,
+}
+
+/// One window of events checked on their own: the events up to the first
+/// problem in it, and that problem.
+struct Window {
+    checked: Vec<Checked1>,
+    problem: Option<Problem>,
+}
+
 impl LogReader {
     /// Verifies everything stored. `progress` hears (events done, total).
     /// Operating errors (a failed read) are errors; inconsistencies are
     /// reported in `VerifyReport::problem`.
+    ///
+    /// Three threads share the work: one reads windows of events and checks
+    /// each on its own (envelope, payload hash, event hash); one checks
+    /// checkpoint signatures; this one checks what needs order (the chain,
+    /// stream versions, event ids, the tree and each checkpoint's root).
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport> {
         let store = self.store();
         let head_bytes = store.get(keys::HEAD).map_err(store_io("reading the head"))?.unwrap_or_default();
@@ -90,11 +107,37 @@ impl LogReader {
             last_hash: EventHash::ZERO,
             frontier: Frontier::empty(),
             streams: HashMap::new(),
-            event_ids: HashSet::new(),
-            checkpoints: checkpoints.into_iter().peekable(),
+            event_ids: HashSet::with_capacity(head.len as usize),
             n_checkpoints: 0,
         };
-        let outcome = pass.run(&head, progress);
+        let outcome = std::thread::scope(|scope| {
+            let (window_sender, windows) = std::sync::mpsc::sync_channel::<Result<Window>>(WINDOWS_AHEAD);
+            let total = head.len;
+            scope.spawn(move || {
+                let mut start = 0u64;
+                while start < total {
+                    let end = (start + WINDOW_EVENTS).min(total);
+                    if window_sender.send(check_window(self, start, end)).is_err() {
+                        return;
+                    }
+                    start = end;
+                }
+            });
+            let (signature_sender, signatures) = std::sync::mpsc::sync_channel(1024);
+            let verifier = self.verifier().clone();
+            let notes: Vec<(u64, Vec<u8>)> = checkpoints.clone();
+            scope.spawn(move || {
+                for (size, note) in notes {
+                    let opened = verifier.open(&String::from_utf8_lossy(&note));
+                    if signature_sender.send((size, opened)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut checkpoints =
+                Checkpoints { sizes: checkpoints.iter().map(|(size, _)| *size).collect(), next: 0, opened: signatures };
+            pass.run(&head, windows, &mut checkpoints, progress)
+        });
         Ok(VerifyReport {
             n_events: pass.n_events,
             n_redacted: pass.n_redacted,
@@ -117,110 +160,176 @@ impl LogReader {
     }
 }
 
+/// Reads events `start..end` and checks each on its own.
+fn check_window(reader: &LogReader, start: u64, end: u64) -> Result<Window> {
+    let store = reader.store();
+    let mut records = Vec::with_capacity((end - start) as usize);
+    let mut problem_found = None;
+    for (expected, item) in (start..end).zip(store.scan(&keys::event(Seq(start)), &keys::event(Seq(end)))) {
+        let (key, value) = item.map_err(store_io("reading events"))?;
+        if keys::parse_u64(&key) != Some(expected) {
+            problem_found = Some(problem(Some(expected), "event record", "a stored record", "none"));
+            break;
+        }
+        records.push(value);
+    }
+    if problem_found.is_none() && records.len() as u64 != end - start {
+        problem_found = Some(problem(Some(start + records.len() as u64), "event record", "a stored record", "none"));
+    }
+    let mut views = Vec::with_capacity(records.len());
+    for (offset, record) in records.iter().enumerate() {
+        match decode::<RecordView<'_>>("record", record) {
+            Ok(view) => views.push(view),
+            Err(error) => {
+                problem_found = Some(problem(Some(start + offset as u64), "event record", "a decodable record", error));
+                break;
+            }
+        }
+    }
+    let (payloads_start, payloads) = read_payloads(reader, &views)?;
+    let mut hashes = Vec::with_capacity(views.len());
+    for (offset, view) in views.iter().enumerate() {
+        match check_alone(start + offset as u64, view, payloads_start, &payloads) {
+            Ok(checked) => hashes.push(checked),
+            Err(problem) => {
+                problem_found = Some(problem);
+                break;
+            }
+        }
+    }
+    drop(views);
+    let checked =
+        hashes.into_iter().zip(records).map(|((hash, redacted), record)| Checked1 { record, hash, redacted }).collect();
+    Ok(Window { checked, problem: problem_found })
+}
+
+/// Checks what an event holds on its own: its envelope and its payload's
+/// salted hash. Returns its event hash and whether it is redacted.
+fn check_alone(
+    seq: u64,
+    view: &RecordView<'_>,
+    payloads_start: u64,
+    payloads: &[u8],
+) -> std::result::Result<(EventHash, bool), Problem> {
+    let at = Some(seq);
+    let envelope =
+        EnvelopeView::from_bytes(view.envelope).map_err(|error| problem(at, "envelope", "a valid envelope", error))?;
+    if envelope.seq.0 != seq {
+        return Err(problem(at, "envelope sequence number", seq, envelope.seq.0));
+    }
+    let redacted = match &view.payload {
+        PayloadRef::Redacted { .. } => true,
+        PayloadRef::Stored { offset, len } => {
+            let from = (offset - payloads_start) as usize;
+            let bytes = &payloads[from..from + SALT_BYTES as usize + *len as usize];
+            let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
+            let found = payload_hash(&salt, &bytes[16..]);
+            if found != envelope.payload_hash {
+                return Err(problem(at, "salted payload hash", envelope.payload_hash, found));
+            }
+            false
+        }
+    };
+    Ok((Envelope::hash(view.envelope), redacted))
+}
+
+/// The journal bytes under a window's payloads, read in one go.
+fn read_payloads(reader: &LogReader, views: &[RecordView<'_>]) -> Result<(u64, Vec<u8>)> {
+    let (start, end) = views.iter().fold((u64::MAX, 0u64), |(start, end), view| match view.payload {
+        PayloadRef::Stored { offset, len } => (start.min(offset), end.max(offset + SALT_BYTES + u64::from(len))),
+        PayloadRef::Redacted { .. } => (start, end),
+    });
+    if start >= end {
+        return Ok((0, Vec::new()));
+    }
+    let mut bytes = vec![0u8; (end - start) as usize];
+    reader.store().read_journal(start, &mut bytes).map_err(store_io("reading payloads"))?;
+    Ok((start, bytes))
+}
+
+/// Stored checkpoints in tree order, their signatures checked by another
+/// thread as the pass goes.
+struct Checkpoints {
+    sizes: Vec<u64>,
+    next: usize,
+    opened: std::sync::mpsc::Receiver<(u64, Result<crate::checkpoint::Checkpoint>)>,
+}
+
+struct Pass<'a> {
+    reader: &'a LogReader,
+    n_events: u64,
+    n_redacted: u64,
+    last_hash: EventHash,
+    frontier: Frontier,
+    streams: HashMap<String, Vec<u64>>,
+    event_ids: HashSet<EventId>,
+    n_checkpoints: u64,
+}
+
 impl Pass<'_> {
-    fn run(&mut self, head: &Head, progress: &mut dyn FnMut(u64, u64)) -> Result<Checked> {
-        if let Err(problem) = self.check_checkpoints_at(0) {
+    fn run(
+        &mut self,
+        head: &Head,
+        windows: std::sync::mpsc::Receiver<Result<Window>>,
+        checkpoints: &mut Checkpoints,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Checked> {
+        if let Err(problem) = self.check_checkpoints_at(0, checkpoints) {
             return Ok(Err(problem));
         }
         let total = head.len;
         let mut start = 0u64;
-        while start < total {
-            let end = (start + WINDOW_EVENTS).min(total);
-            if let Err(problem) = self.window(start, end)? {
+        for window in windows {
+            let Window { checked, problem } = window?;
+            for (offset, item) in checked.iter().enumerate() {
+                if let Err(problem) = self.event(start + offset as u64, item, checkpoints) {
+                    return Ok(Err(problem));
+                }
+            }
+            if let Some(problem) = problem {
                 return Ok(Err(problem));
             }
+            let end = start + checked.len() as u64;
             if end / PROGRESS_EVENTS != start / PROGRESS_EVENTS || end == total {
                 progress(end, total);
             }
             start = end;
         }
-        Ok(self.finish(head))
+        assert_eq!(start, total);
+        Ok(self.finish(head, checkpoints))
     }
 
-    /// Verifies events `start..end`.
-    fn window(&mut self, start: u64, end: u64) -> Result<Checked> {
-        let store = self.reader.store();
-        let mut records = Vec::with_capacity((end - start) as usize);
-        for (expected, item) in (start..end).zip(store.scan(&keys::event(Seq(start)), &keys::event(Seq(end)))) {
-            let (key, value) = item.map_err(store_io("reading events"))?;
-            let seq = keys::parse_u64(&key).unwrap_or(u64::MAX);
-            if seq != expected {
-                return Ok(Err(problem(Some(expected), "event record", "a stored record", "none")));
-            }
-            match decode::<Record>("record", &value) {
-                Ok(record) => records.push(record),
-                Err(error) => return Ok(Err(problem(Some(seq), "event record", "a decodable record", error))),
-            }
-        }
-        if records.len() as u64 != end - start {
-            return Ok(Err(problem(Some(start + records.len() as u64), "event record", "a stored record", "none")));
-        }
-        let payloads = self.read_journal(&records)?;
-        for (offset, record) in records.iter().enumerate() {
-            let seq = start + offset as u64;
-            if let Err(problem) = self.event(seq, record, &payloads) {
-                return Ok(Err(problem));
-            }
-        }
-        Ok(Ok(()))
-    }
-
-    /// The payload segment bytes under the window's records.
-    fn read_journal(&self, records: &[Record]) -> Result<(u64, Vec<u8>)> {
-        let (start, end) = records.iter().fold((u64::MAX, 0u64), |(start, end), record| match record.payload {
-            PayloadRef::Stored { offset, len } => (start.min(offset), end.max(offset + SALT_BYTES + u64::from(len))),
-            PayloadRef::Redacted { .. } => (start, end),
-        });
-        if start >= end {
-            return Ok((0, Vec::new()));
-        }
-        let mut bytes = vec![0u8; (end - start) as usize];
-        self.reader.store().read_journal(start, &mut bytes).map_err(store_io("reading payloads"))?;
-        Ok((start, bytes))
-    }
-
-    fn event(&mut self, seq: u64, record: &Record, payloads: &(u64, Vec<u8>)) -> Checked {
+    fn event(&mut self, seq: u64, item: &Checked1, checkpoints: &mut Checkpoints) -> Checked {
         let at = Some(seq);
-        let envelope = Envelope::from_bytes(&record.envelope)
-            .map_err(|error| problem(at, "envelope", "a valid envelope", error))?;
-        if envelope.seq().0 != seq {
-            return Err(problem(at, "envelope sequence number", seq, envelope.seq().0));
+        let view: RecordView<'_> = decode("record", &item.record).expect("decoded before");
+        let envelope = EnvelopeView::from_bytes(view.envelope).expect("decoded before");
+        if envelope.prev_hash != self.last_hash {
+            return Err(problem(at, "previous event hash", self.last_hash, envelope.prev_hash));
         }
-        if envelope.prev_hash() != self.last_hash {
-            return Err(problem(at, "previous event hash", self.last_hash, envelope.prev_hash()));
+        if item.redacted {
+            self.n_redacted += 1;
         }
-        match &record.payload {
-            PayloadRef::Redacted { .. } => self.n_redacted += 1,
-            PayloadRef::Stored { offset, len } => {
-                let (window_start, window) = payloads;
-                let from = (offset - window_start) as usize;
-                let bytes = &window[from..from + SALT_BYTES as usize + *len as usize];
-                let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
-                let found = payload_hash(&salt, &bytes[16..]);
-                if found != envelope.payload_hash() {
-                    return Err(problem(at, "salted payload hash", envelope.payload_hash(), found));
-                }
-            }
-        }
-        let stream_seqs = self.streams.entry(envelope.stream().to_owned()).or_default();
+        let stream_seqs = match self.streams.get_mut(envelope.stream) {
+            Some(seqs) => seqs,
+            None => self.streams.entry(envelope.stream.to_owned()).or_default(),
+        };
         let expected_version = stream_seqs.len() as u64 + 1;
-        if envelope.stream_version().0 != expected_version {
+        if envelope.stream_version.0 != expected_version {
             return Err(problem(
                 at,
-                format!("version in stream {}", envelope.stream()),
+                format!("version in stream {}", envelope.stream),
                 expected_version,
-                envelope.stream_version().0,
+                envelope.stream_version.0,
             ));
         }
         stream_seqs.push(seq);
-        if !self.event_ids.insert(envelope.event_id()) {
-            return Err(problem(at, "event id", "an id used once", format!("{} used again", envelope.event_id())));
+        if !self.event_ids.insert(envelope.event_id) {
+            return Err(problem(at, "event id", "an id used once", format!("{} used again", envelope.event_id)));
         }
-        let hash = Envelope::hash(&record.envelope);
-        self.last_hash = hash;
+        self.last_hash = item.hash;
         self.n_events += 1;
-        self.push_leaf(seq, hash)?;
-        self.check_checkpoints_at(seq + 1)
+        self.push_leaf(seq, item.hash)?;
+        self.check_checkpoints_at(seq + 1, checkpoints)
     }
 
     fn push_leaf(&mut self, seq: u64, hash: EventHash) -> Checked {
@@ -246,20 +355,19 @@ impl Pass<'_> {
     }
 
     /// Checks every checkpoint of `tree_size` (the frontier's size).
-    fn check_checkpoints_at(&mut self, tree_size: u64) -> Checked {
-        while let Some((size, note)) = self.checkpoints.next_if(|(size, _)| *size <= tree_size) {
-            if size < tree_size {
-                return Err(problem(
-                    None,
-                    format!("checkpoint of tree size {size}"),
-                    "a checkpoint in tree order",
-                    "one out of order",
-                ));
+    fn check_checkpoints_at(&mut self, tree_size: u64, checkpoints: &mut Checkpoints) -> Checked {
+        while let Some(&size) = checkpoints.sizes.get(checkpoints.next) {
+            if size > tree_size {
+                break;
             }
-            let note = String::from_utf8_lossy(&note);
-            let checkpoint = self.reader.verifier().open(&note).map_err(|error| {
-                problem(None, format!("checkpoint of tree size {size}"), "a validly signed note", error)
-            })?;
+            checkpoints.next += 1;
+            let what = || format!("checkpoint of tree size {size}");
+            if size < tree_size {
+                return Err(problem(None, what(), "a checkpoint in tree order", "one out of order"));
+            }
+            let (opened_size, opened) = checkpoints.opened.recv().expect("the signature thread sends every checkpoint");
+            assert_eq!(opened_size, size);
+            let checkpoint = opened.map_err(|error| problem(None, what(), "a validly signed note", error))?;
             if checkpoint.tree_size != size {
                 return Err(problem(
                     None,
@@ -277,8 +385,8 @@ impl Pass<'_> {
         Ok(())
     }
 
-    fn finish(&mut self, head: &Head) -> Checked {
-        if let Some((size, _)) = self.checkpoints.peek() {
+    fn finish(&mut self, head: &Head, checkpoints: &Checkpoints) -> Checked {
+        if let Some(size) = checkpoints.sizes.get(checkpoints.next) {
             return Err(problem(
                 None,
                 format!("checkpoint of tree size {size}"),

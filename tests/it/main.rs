@@ -9,3 +9,4 @@ mod faults;
 mod log;
 mod log_format;
 mod merkle;
+mod projections;
