@@ -76,6 +76,8 @@ pub trait Store: Send + Sync {
 pub const SLED_DIR: &str = "sled";
 /// The journal inside a data directory.
 pub const JOURNAL_FILE: &str = "journal";
+/// How many times opening waits 10 ms for sled's own file lock.
+const SLED_LOCK_ATTEMPTS_MAX: u32 = 300;
 /// The journal grows by this much at a time, with written zeros.
 const JOURNAL_GROWTH_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -96,12 +98,25 @@ impl SledStore {
     /// holds the directory's lock.
     pub fn open(directory: &Path) -> io::Result<SledStore> {
         let sled_dir = directory.join(SLED_DIR);
-        let db = sled::Config::new()
-            .path(&sled_dir)
-            .mode(sled::Mode::HighThroughput)
-            .flush_every_ms(None)
-            .open()
-            .map_err(sled_error)?;
+        let config = sled::Config::new().path(&sled_dir).mode(sled::Mode::HighThroughput).flush_every_ms(None);
+        // sled's threads may hold its file lock for a moment after the
+        // last handle of a closed store is dropped. The caller holds the
+        // data directory's own lock, so a sled lock held now can only be
+        // such a store closing in this process: wait for it.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(error)) if error.kind() == io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock") => {
+                    attempts += 1;
+                    if attempts == SLED_LOCK_ATTEMPTS_MAX {
+                        return Err(error);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => return Err(sled_error(error)),
+            }
+        };
         let db_file = File::open(sled_dir.join("db"))?;
         let journal = OpenOptions::new()
             .read(true)
