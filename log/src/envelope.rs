@@ -170,6 +170,13 @@ pub(crate) struct EnvelopeView<'a> {
 impl<'a> EnvelopeView<'a> {
     /// Decodes strictly, as `Envelope::from_bytes` does.
     pub(crate) fn from_bytes(bytes: &'a [u8]) -> Result<EnvelopeView<'a>> {
+        // The version comes first, so that a newer envelope is named as
+        // such rather than as undecodable.
+        if let Some(&version) = bytes.first().filter(|version| **version != ENVELOPE_FORMAT_VERSION) {
+            return Err(Error::corrupt(format!(
+                "envelope format version {version} is not {ENVELOPE_FORMAT_VERSION}, the one this minutebook reads"
+            )));
+        }
         let (view, rest): (EnvelopeView<'a>, &[u8]) = postcard::take_from_bytes(bytes)
             .map_err(|error| Error::corrupt(format!("envelope does not decode: {error}")))?;
         if !rest.is_empty() {
@@ -179,16 +186,12 @@ impl<'a> EnvelopeView<'a> {
                 rest.len()
             )));
         }
-        if view.format_version != ENVELOPE_FORMAT_VERSION {
-            return Err(Error::corrupt(format!(
-                "envelope format version {} is not {ENVELOPE_FORMAT_VERSION}, the one this minutebook reads",
-                view.format_version
-            )));
-        }
-        check_text("stream", view.stream, STREAM_BYTES_MAX)?;
-        check_text("event type", view.event_type, EVENT_TYPE_BYTES_MAX)?;
-        check_text("actor", view.actor, ACTOR_BYTES_MAX)?;
-        check_text("role", view.role, ROLE_BYTES_MAX)?;
+        assert_eq!(view.format_version, ENVELOPE_FORMAT_VERSION, "checked before decoding");
+        let stored = |error: Error| Error::corrupt(format!("envelope: {error}"));
+        check_text("stream", view.stream, STREAM_BYTES_MAX).map_err(stored)?;
+        check_text("event type", view.event_type, EVENT_TYPE_BYTES_MAX).map_err(stored)?;
+        check_text("actor", view.actor, ACTOR_BYTES_MAX).map_err(stored)?;
+        check_text("role", view.role, ROLE_BYTES_MAX).map_err(stored)?;
         Ok(view)
     }
 }

@@ -7,9 +7,14 @@
 pub const EVENT_PAYLOAD_BYTES_MAX: usize = 64 * 1024;
 /// Most events one append request may carry.
 pub const BATCH_EVENTS_MAX: usize = 1_000;
+/// Most redactions one append request may carry.
+pub const BATCH_REDACTIONS_MAX: usize = 100;
 /// Most payload bytes one append request may carry in all.
 pub const BATCH_PAYLOAD_BYTES_MAX: usize = 16 * 1024 * 1024;
-/// Most events the writer commits together in one group (one flush).
+/// Most events and redactions the writer commits together in one group
+/// (one flush). Each adds at most about 1.7 KiB to the group's frame body
+/// (a record, an index entry, a notice), so a group's body stays within
+/// the frame's limit.
 pub const GROUP_EVENTS_MAX: usize = 8 * BATCH_EVENTS_MAX;
 /// Most append requests waiting for the writer; appenders block beyond it.
 pub const QUEUE_REQUESTS_MAX: usize = 1_024;
@@ -35,7 +40,8 @@ pub const STREAM_CHUNK_EVENTS_MAX: u64 = 128;
 /// Most events one read returns.
 pub const READ_EVENTS_MAX: usize = 10_000;
 
-const _: () = assert!(GROUP_EVENTS_MAX >= BATCH_EVENTS_MAX);
+const _: () = assert!(GROUP_EVENTS_MAX >= BATCH_EVENTS_MAX + BATCH_REDACTIONS_MAX);
+const _: () = assert!(GROUP_EVENTS_MAX * 2 * 1024 <= crate::journal::FRAME_BODY_BYTES_MAX);
 const _: () = assert!(BATCH_PAYLOAD_BYTES_MAX >= EVENT_PAYLOAD_BYTES_MAX);
 const _: () = assert!(17 * STORED_VALUE_BYTES_MAX < 128 * 1024);
 // A stream chunk of postcard varints (at most 10 bytes each) fits a value.

@@ -540,6 +540,11 @@ impl std::hash::Hasher for Fingerprint {
     }
 }
 
+/// Events and redactions of a request: what a group counts.
+fn request_items(request: &Request) -> usize {
+    request.batch.events.len() + request.batch.redactions.len()
+}
+
 fn request_bytes(request: &Request) -> usize {
     request.batch.events.iter().map(|event| event.payload.len() + SALT_BYTES as usize).sum()
 }
@@ -585,17 +590,17 @@ impl Writer {
                     Err(RecvTimeoutError::Disconnected) => break,
                 },
             };
-            let mut n_events = first.batch.events.len();
+            let mut n_items = request_items(&first);
             let mut n_bytes = request_bytes(&first);
             let mut requests = vec![first];
-            while n_events < GROUP_EVENTS_MAX {
+            while n_items < GROUP_EVENTS_MAX {
                 let Ok(request) = receiver.try_recv() else { break };
-                let (more_events, more_bytes) = (request.batch.events.len(), request_bytes(&request));
-                if n_events + more_events > GROUP_EVENTS_MAX || n_bytes + more_bytes > FRAME_PAYLOADS_BYTES_MAX {
+                let (more_items, more_bytes) = (request_items(&request), request_bytes(&request));
+                if n_items + more_items > GROUP_EVENTS_MAX || n_bytes + more_bytes > FRAME_PAYLOADS_BYTES_MAX {
                     self.carried = Some(request);
                     break;
                 }
-                n_events += more_events;
+                n_items += more_items;
                 n_bytes += more_bytes;
                 requests.push(request);
             }
@@ -640,6 +645,11 @@ impl Writer {
             }
         }
         let mut ids = self.ids.take().expect("loaded above");
+        // Once the applier has caught up, the store shows the group before
+        // and it need not be looked at apart.
+        if self.shared.durable.lock().unwrap().len == self.head.len {
+            self.in_flight = None;
+        }
         let previous = self.in_flight.take();
         let mut group = Group::new(shared.store.as_ref(), &ids, previous.as_ref(), &self.head, &self.frontier);
         let mut replies = Vec::with_capacity(requests.len());
@@ -1229,6 +1239,12 @@ fn check_shape(batch: &AppendBatch) -> Result<()> {
         if !streams.insert(stream) {
             return Err(Error::invalid(format!("the batch states an expected version for stream {stream} twice")));
         }
+    }
+    if batch.redactions.len() > BATCH_REDACTIONS_MAX {
+        return Err(Error::invalid(format!(
+            "batch of {} redactions exceeds the limit of {BATCH_REDACTIONS_MAX}",
+            batch.redactions.len()
+        )));
     }
     for redaction in &batch.redactions {
         check_text("redaction notice", &redaction.notice, REDACTION_NOTICE_BYTES_MAX)?;

@@ -6,7 +6,7 @@
 //! touching the rest. `SledStore` implements it with sled 0.34 and one
 //! journal file.
 //!
-//! Why journal live in the journal and not in sled: sled is log-structured,
+//! Why payloads live in the journal and not in sled: sled is log-structured,
 //! so an overwritten value stays in its segment files until garbage
 //! collection, and a redacted payload would not be gone from disk. In our
 //! own file, a redaction overwrites the bytes in place. The journal grows
@@ -107,7 +107,10 @@ impl SledStore {
         let db = loop {
             match config.open() {
                 Ok(db) => break db,
-                Err(sled::Error::Io(error)) if error.kind() == io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock") => {
+                Err(sled::Error::Io(error))
+                    if error.kind() == io::ErrorKind::WouldBlock
+                        || error.to_string().contains("could not acquire lock") =>
+                {
                     attempts += 1;
                     if attempts == SLED_LOCK_ATTEMPTS_MAX {
                         return Err(error);

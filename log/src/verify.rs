@@ -65,10 +65,15 @@ struct RecordView<'a> {
 }
 
 /// An event whose record decoded, envelope decoded and payload matched its
-/// salted hash: what the sequential checks need.
+/// salted hash: what the sequential checks need of it.
 struct Checked1 {
-    record: Vec<u8>,
     hash: EventHash,
+    prev_hash: EventHash,
+    stream_version: u64,
+    event_id: EventId,
+    recorded_at_us: i64,
+    /// Index of its stream in its window's `streams`.
+    stream_idx: u32,
     redacted: bool,
 }
 
@@ -76,8 +81,14 @@ struct Checked1 {
 /// problem in it, and that problem.
 struct Window {
     checked: Vec<Checked1>,
+    /// The distinct streams of the window's events.
+    streams: Vec<String>,
     problem: Option<Problem>,
 }
+
+/// Threads that read and check windows on their own, each taking every
+/// `WINDOW_READERS`th window.
+const WINDOW_READERS: u64 = 2;
 
 impl LogReader {
     /// Verifies everything stored. `progress` hears (events done, total).
@@ -105,24 +116,29 @@ impl LogReader {
             n_events: 0,
             n_redacted: 0,
             last_hash: EventHash::ZERO,
+            last_recorded_at_us: i64::MIN,
             frontier: Frontier::empty(),
             streams: HashMap::new(),
             event_ids: HashSet::with_capacity(head.len as usize),
             n_checkpoints: 0,
         };
         let outcome = std::thread::scope(|scope| {
-            let (window_sender, windows) = std::sync::mpsc::sync_channel::<Result<Window>>(WINDOWS_AHEAD);
             let total = head.len;
-            scope.spawn(move || {
-                let mut start = 0u64;
-                while start < total {
-                    let end = (start + WINDOW_EVENTS).min(total);
-                    if window_sender.send(check_window(self, start, end)).is_err() {
-                        return;
+            let mut windows = Vec::new();
+            for reader_idx in 0..WINDOW_READERS {
+                let (window_sender, receiver) = std::sync::mpsc::sync_channel::<Result<Window>>(WINDOWS_AHEAD);
+                windows.push(receiver);
+                scope.spawn(move || {
+                    let mut start = reader_idx * WINDOW_EVENTS;
+                    while start < total {
+                        let end = (start + WINDOW_EVENTS).min(total);
+                        if window_sender.send(check_window(self, start, end)).is_err() {
+                            return;
+                        }
+                        start += WINDOW_READERS * WINDOW_EVENTS;
                     }
-                    start = end;
-                }
-            });
+                });
+            }
             let (signature_sender, signatures) = std::sync::mpsc::sync_channel(1024);
             let verifier = self.verifier().clone();
             let notes: Vec<(u64, Vec<u8>)> = checkpoints.clone();
@@ -187,30 +203,43 @@ fn check_window(reader: &LogReader, start: u64, end: u64) -> Result<Window> {
         }
     }
     let (payloads_start, payloads) = read_payloads(reader, &views)?;
-    let mut hashes = Vec::with_capacity(views.len());
+    let mut checked = Vec::with_capacity(views.len());
+    let mut stream_idxs: HashMap<&str, u32> = HashMap::new();
+    let mut streams = Vec::new();
     for (offset, view) in views.iter().enumerate() {
         match check_alone(start + offset as u64, view, payloads_start, &payloads) {
-            Ok(checked) => hashes.push(checked),
+            Ok((envelope, hash, redacted)) => {
+                let stream_idx = *stream_idxs.entry(envelope.stream).or_insert_with(|| {
+                    streams.push(envelope.stream.to_owned());
+                    streams.len() as u32 - 1
+                });
+                checked.push(Checked1 {
+                    hash,
+                    prev_hash: envelope.prev_hash,
+                    stream_version: envelope.stream_version.0,
+                    event_id: envelope.event_id,
+                    recorded_at_us: envelope.recorded_at_us,
+                    stream_idx,
+                    redacted,
+                });
+            }
             Err(problem) => {
                 problem_found = Some(problem);
                 break;
             }
         }
     }
-    drop(views);
-    let checked =
-        hashes.into_iter().zip(records).map(|((hash, redacted), record)| Checked1 { record, hash, redacted }).collect();
-    Ok(Window { checked, problem: problem_found })
+    Ok(Window { checked, streams, problem: problem_found })
 }
 
 /// Checks what an event holds on its own: its envelope and its payload's
 /// salted hash. Returns its event hash and whether it is redacted.
-fn check_alone(
+fn check_alone<'a>(
     seq: u64,
-    view: &RecordView<'_>,
+    view: &RecordView<'a>,
     payloads_start: u64,
     payloads: &[u8],
-) -> std::result::Result<(EventHash, bool), Problem> {
+) -> std::result::Result<(EnvelopeView<'a>, EventHash, bool), Problem> {
     let at = Some(seq);
     let envelope =
         EnvelopeView::from_bytes(view.envelope).map_err(|error| problem(at, "envelope", "a valid envelope", error))?;
@@ -230,7 +259,7 @@ fn check_alone(
             false
         }
     };
-    Ok((Envelope::hash(view.envelope), redacted))
+    Ok((envelope, Envelope::hash(view.envelope), redacted))
 }
 
 /// The journal bytes under a window's payloads, read in one go.
@@ -260,6 +289,7 @@ struct Pass<'a> {
     n_events: u64,
     n_redacted: u64,
     last_hash: EventHash,
+    last_recorded_at_us: i64,
     frontier: Frontier,
     streams: HashMap<String, Vec<u64>>,
     event_ids: HashSet<EventId>,
@@ -270,7 +300,7 @@ impl Pass<'_> {
     fn run(
         &mut self,
         head: &Head,
-        windows: std::sync::mpsc::Receiver<Result<Window>>,
+        windows: Vec<std::sync::mpsc::Receiver<Result<Window>>>,
         checkpoints: &mut Checkpoints,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Checked> {
@@ -279,10 +309,20 @@ impl Pass<'_> {
         }
         let total = head.len;
         let mut start = 0u64;
-        for window in windows {
-            let Window { checked, problem } = window?;
+        let mut stream_keys: Vec<String> = Vec::new();
+        for window_idx in 0.. {
+            let Ok(window) = windows[window_idx % windows.len()].recv() else { break };
+            let Window { checked, streams, problem } = window?;
+            stream_keys.clear();
+            for stream in streams {
+                if !self.streams.contains_key(&stream) {
+                    self.streams.insert(stream.clone(), Vec::new());
+                }
+                stream_keys.push(stream);
+            }
             for (offset, item) in checked.iter().enumerate() {
-                if let Err(problem) = self.event(start + offset as u64, item, checkpoints) {
+                let stream = &stream_keys[item.stream_idx as usize];
+                if let Err(problem) = self.event(start + offset as u64, item, stream, checkpoints) {
                     return Ok(Err(problem));
                 }
             }
@@ -299,32 +339,31 @@ impl Pass<'_> {
         Ok(self.finish(head, checkpoints))
     }
 
-    fn event(&mut self, seq: u64, item: &Checked1, checkpoints: &mut Checkpoints) -> Checked {
+    fn event(&mut self, seq: u64, item: &Checked1, stream: &str, checkpoints: &mut Checkpoints) -> Checked {
         let at = Some(seq);
-        let view: RecordView<'_> = decode("record", &item.record).expect("decoded before");
-        let envelope = EnvelopeView::from_bytes(view.envelope).expect("decoded before");
-        if envelope.prev_hash != self.last_hash {
-            return Err(problem(at, "previous event hash", self.last_hash, envelope.prev_hash));
+        if item.prev_hash != self.last_hash {
+            return Err(problem(at, "previous event hash", self.last_hash, item.prev_hash));
         }
+        if item.recorded_at_us < self.last_recorded_at_us {
+            return Err(problem(
+                at,
+                "time recorded",
+                format!("at least {} us", self.last_recorded_at_us),
+                item.recorded_at_us,
+            ));
+        }
+        self.last_recorded_at_us = item.recorded_at_us;
         if item.redacted {
             self.n_redacted += 1;
         }
-        let stream_seqs = match self.streams.get_mut(envelope.stream) {
-            Some(seqs) => seqs,
-            None => self.streams.entry(envelope.stream.to_owned()).or_default(),
-        };
+        let stream_seqs = self.streams.get_mut(stream).expect("every window's streams are registered");
         let expected_version = stream_seqs.len() as u64 + 1;
-        if envelope.stream_version.0 != expected_version {
-            return Err(problem(
-                at,
-                format!("version in stream {}", envelope.stream),
-                expected_version,
-                envelope.stream_version.0,
-            ));
+        if item.stream_version != expected_version {
+            return Err(problem(at, format!("version in stream {stream}"), expected_version, item.stream_version));
         }
         stream_seqs.push(seq);
-        if !self.event_ids.insert(envelope.event_id) {
-            return Err(problem(at, "event id", "an id used once", format!("{} used again", envelope.event_id)));
+        if !self.event_ids.insert(item.event_id) {
+            return Err(problem(at, "event id", "an id used once", format!("{} used again", item.event_id)));
         }
         self.last_hash = item.hash;
         self.n_events += 1;
@@ -393,6 +432,11 @@ impl Pass<'_> {
                 format!("a tree size of at most {}", head.len),
                 size,
             ));
+        }
+        let latest = checkpoints.sizes.last().copied();
+        if latest != Some(head.len) {
+            let found = latest.map_or("no checkpoint".to_owned(), |size| format!("the latest of tree size {size}"));
+            return Err(problem(None, "checkpoint of the whole log", format!("one of tree size {}", head.len), found));
         }
         if head.last_hash != self.last_hash {
             return Err(problem(None, "head's last event hash", self.last_hash, head.last_hash));

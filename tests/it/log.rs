@@ -489,3 +489,29 @@ mod tampering {
         assert_eq!(check(|_, _| {}), None);
     }
 }
+
+#[test]
+fn the_latest_event_can_be_redacted_once_its_append_returns() {
+    let scratch = Scratch::new();
+    let log = scratch.open();
+    log.append(one(event("meeting/M-1", b"opened"))).unwrap();
+    log.append(one(event("meeting/M-1", b"a name said in private"))).unwrap();
+    let redaction = AppendBatch::new()
+        .expect("meeting/M-1", ExpectedVersion::Any)
+        .event(event("meeting/M-1", b"redaction recorded"))
+        .redact(Seq(1), "exempt: Sch 12A para 1");
+    log.append(redaction).unwrap();
+    assert!(matches!(log.event(Seq(1)).unwrap().unwrap().payload, Payload::Redacted { .. }));
+    assert_verifies(&log);
+}
+
+#[test]
+fn too_many_redactions_in_one_batch_are_refused() {
+    let scratch = Scratch::new();
+    let log = scratch.open();
+    let mut batch = AppendBatch::new().expect("m", ExpectedVersion::Any);
+    for n in 0..101 {
+        batch = batch.event(event("m", b"x")).redact(Seq(n), "basis");
+    }
+    check_refused(&log, batch, ErrorCategory::Invalid, "batch of 101 redactions exceeds the limit of 100");
+}
