@@ -1,4 +1,4 @@
-//! Storage behind the log: an ordered key-value store with atomic batches,
+//! Storage behind the log: an ordered key-value store applying batches in order,
 //! and the journal, a file the log appends each group commit's frame to.
 //!
 //! `Store` is small on purpose so that tests can wrap it with a
@@ -57,7 +57,13 @@ pub trait Store: Send + Sync {
     fn scan(&self, from: &[u8], to: &[u8]) -> ScanIter<'_>;
     /// The entry with the greatest key in `from <= key < to`.
     fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>>;
-    /// Applies every operation of `batch` atomically.
+    /// Applies the operations of `batch` in order. It need not be atomic:
+    /// after a crash or an error, any prefix of the operations may have
+    /// taken effect, but never a later one without every earlier one. The
+    /// log relies on nothing more, because it writes its head last and, on
+    /// open, applies again every journal frame past the head the store
+    /// kept. (sled's own atomic batches cost two writes of its log buffers
+    /// each, and a global lock; individual inserts keep sled's order.)
     fn apply(&self, batch: &WriteBatch) -> io::Result<()>;
     /// Returns once every applied batch is on stable storage.
     fn make_durable(&self) -> io::Result<()>;
@@ -192,25 +198,13 @@ impl Store for SledStore {
     }
 
     fn apply(&self, batch: &WriteBatch) -> io::Result<()> {
-        // sled applies the operations in key order faster than in the
-        // order they were staged; for a key staged twice the last wins.
-        let mut operations: Vec<_> = batch.operations().iter().collect();
-        operations.sort_by(|a, b| a.0.cmp(&b.0));
-        operations.dedup_by(|later, earlier| {
-            let same = later.0 == earlier.0;
-            if same {
-                std::mem::swap(later, earlier);
-            }
-            same
-        });
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in operations {
+        for (key, value) in batch.operations() {
             match value {
-                Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
-                None => sled_batch.remove(key.as_slice()),
-            }
+                Some(value) => self.db.insert(key.as_slice(), value.as_slice()).map_err(sled_error)?,
+                None => self.db.remove(key.as_slice()).map_err(sled_error)?,
+            };
         }
-        self.db.apply_batch(sled_batch).map_err(sled_error)
+        Ok(())
     }
 
     fn make_durable(&self) -> io::Result<()> {

@@ -23,6 +23,9 @@ enum FailMode {
     /// The operation was carried out, then reported failure (as fsync
     /// may, having written some of the data).
     After,
+    /// Part of it was carried out: for a store batch, the first half of
+    /// its operations (the store promises only that a prefix took effect).
+    Partial,
 }
 
 struct FaultStore {
@@ -42,6 +45,20 @@ impl FaultStore {
         }
         Err(io::Error::other(format!("injected failure of {what}")))
     }
+
+    fn fallible_apply(&self, batch: &WriteBatch) -> io::Result<()> {
+        if self.countdown.load(Ordering::SeqCst) == 1 && matches!(self.mode, FailMode::Partial) {
+            let mut prefix = WriteBatch::default();
+            for (key, value) in &batch.operations()[..batch.len() / 2] {
+                match value {
+                    Some(value) => prefix.put(key.clone(), value.clone()),
+                    None => prefix.delete(key.clone()),
+                }
+            }
+            self.inner.apply(&prefix)?;
+        }
+        self.fallible("apply", || self.inner.apply(batch))
+    }
 }
 
 impl Store for FaultStore {
@@ -55,7 +72,7 @@ impl Store for FaultStore {
         self.inner.last_in(from, to)
     }
     fn apply(&self, batch: &WriteBatch) -> io::Result<()> {
-        self.fallible("apply", || self.inner.apply(batch))
+        self.fallible_apply(batch)
     }
     fn make_durable(&self) -> io::Result<()> {
         self.fallible("make_durable", || self.inner.make_durable())
@@ -100,7 +117,7 @@ impl Model {
 
 fn run_round(scratch: &Scratch, rng: &mut Rng, model: &mut Model) {
     let countdown = Arc::new(AtomicI64::new(1 + rng.below(40) as i64));
-    let mode = if rng.below(2) == 0 { FailMode::Before } else { FailMode::After };
+    let mode = [FailMode::Before, FailMode::After, FailMode::Partial][rng.below(3) as usize];
     let wrap_countdown = countdown.clone();
     let log =
         Log::open_with(&scratch.path, move |inner| Box::new(FaultStore { inner, countdown: wrap_countdown, mode }));
