@@ -29,6 +29,9 @@ pub struct LogBenchArgs {
 
 const STREAMS: u64 = 64;
 const BATCH_EVENTS: usize = 1_000;
+/// Events built ahead for each concurrent run, per second of it: more than
+/// the log can take, so that no appender runs out.
+const CONCURRENT_EVENTS_PER_S_MAX: u64 = 60_000;
 
 fn event(payload: &[u8], n: u64) -> NewEvent {
     NewEvent {
@@ -86,24 +89,38 @@ pub fn log(args: &LogBenchArgs) -> Result<(), String> {
         rate(args.single_appends as u64, elapsed)
     );
 
-    // Concurrent appenders, each appending one event at a time.
+    // Concurrent appenders, each appending one event at a time. Each
+    // thread builds its events before the clock starts.
     for n_appenders in [1u64, 4, 16] {
-        let deadline = Instant::now() + Duration::from_millis(args.concurrent_ms);
-        let started = Instant::now();
-        let threads: Vec<_> = (0..n_appenders)
+        let events_per_appender = (CONCURRENT_EVENTS_PER_S_MAX * args.concurrent_ms / 1_000 / n_appenders) as usize;
+        let prepared: Vec<Vec<AppendBatch>> = (0..n_appenders)
             .map(|appender| {
-                let log = Arc::clone(&log);
-                let payload = payload.clone();
+                (0..events_per_appender as u64).map(|n| one(&payload, appender + n * n_appenders)).collect()
+            })
+            .collect();
+        let barrier = Arc::new(std::sync::Barrier::new(n_appenders as usize + 1));
+        let concurrent_ms = args.concurrent_ms;
+        let threads: Vec<_> = prepared
+            .into_iter()
+            .map(|batches| {
+                let (log, barrier) = (Arc::clone(&log), Arc::clone(&barrier));
                 std::thread::spawn(move || {
+                    barrier.wait();
+                    let deadline = Instant::now() + Duration::from_millis(concurrent_ms);
                     let mut n = 0u64;
-                    while Instant::now() < deadline {
-                        log.append(one(&payload, appender + n * 16)).expect("bench append");
+                    for batch in batches {
+                        if Instant::now() >= deadline {
+                            break;
+                        }
+                        log.append(batch).expect("bench append");
                         n += 1;
                     }
                     n
                 })
             })
             .collect();
+        barrier.wait();
+        let started = Instant::now();
         let total: u64 = threads.into_iter().map(|t| t.join().expect("bench thread")).sum();
         println!("{n_appenders:>2} concurrent appenders: {} events/s", rate(total, started.elapsed()));
     }
