@@ -731,13 +731,11 @@ impl Writer {
         group.finish_streams();
         if new_len > self.head.len {
             // The root comes from the previous frontier extended leaf by
-            // leaf, so every checkpoint signed extends the one before it.
+            // leaf, so it extends the checkpoint before; prove it anyway.
             assert_eq!(group.frontier.size(), new_len);
-            let checkpoint = Checkpoint {
-                origin: self.signer.verifier().name().to_owned(),
-                tree_size: new_len,
-                root: group.frontier.root(),
-            };
+            let root = group.frontier.root();
+            assert_consistent(&self.frontier, &group.frontier, &group.new_nodes);
+            let checkpoint = Checkpoint { origin: self.signer.verifier().name().to_owned(), tree_size: new_len, root };
             group.batch.put(keys::checkpoint(new_len).to_vec(), self.signer.sign(&checkpoint).into_bytes());
         }
         let mut head = Head {
@@ -761,6 +759,34 @@ impl Writer {
         self.in_flight = Some(group.into_in_flight());
         Ok(DurableGroup { batch, len: new_len, frame_bytes: frame.len() as u64, replies: Vec::new(), scrubs })
     }
+}
+
+/// Asserts that the tree of `new` (the tree of `old` extended by a group's
+/// leaves) is consistent with the tree of `old`, by an RFC 9162 proof built
+/// from the old frontier and the group's new nodes alone: the log never
+/// signs two inconsistent checkpoints.
+fn assert_consistent(old: &Frontier, new: &Frontier, new_nodes: &HashMap<(u8, u64), TreeHash>) {
+    struct Known<'a> {
+        nodes: HashMap<(u8, u64), TreeHash>,
+        new_nodes: &'a HashMap<(u8, u64), TreeHash>,
+    }
+    impl Subtrees for Known<'_> {
+        fn subtree(&self, level: u8, index: u64) -> Result<TreeHash> {
+            let key = (level, index);
+            let hash = self.nodes.get(&key).or_else(|| self.new_nodes.get(&key));
+            Ok(*hash.expect("a consistency proof needs only old frontier subtrees and new nodes"))
+        }
+    }
+    let mut nodes = HashMap::new();
+    let mut start = 0u64;
+    for (hash, level) in old.hashes().iter().zip((0..64u8).rev().filter(|level| old.size() >> level & 1 == 1)) {
+        nodes.insert((level, start >> level), *hash);
+        start += 1 << level;
+    }
+    let known = Known { nodes, new_nodes };
+    let proof = merkle::consistency_proof(&known, old.size(), new.size()).expect("a consistency proof");
+    merkle::verify_consistency(old.size(), new.size(), &old.root(), &new.root(), &proof)
+        .expect("the log never signs two inconsistent checkpoints");
 }
 
 fn fail(shared: &Shared, message: String) {
@@ -954,6 +980,8 @@ struct Group<'a> {
     scrubs: Vec<(Seq, Scrub)>,
     /// Seq of the group's first event.
     start: u64,
+    /// Every tree node the group's leaves completed, leaves included.
+    new_nodes: HashMap<(u8, u64), TreeHash>,
     /// Events before this one are in the store; the previous group's may
     /// not be yet.
     applied_len: u64,
@@ -1022,6 +1050,7 @@ impl<'a> Group<'a> {
             redactions: HashSet::new(),
             scrubs: Vec::new(),
             start: head.len,
+            new_nodes: HashMap::new(),
             applied_len: previous.map_or(head.len, |previous| previous.start),
             salts: Salts::new(),
         }
@@ -1217,11 +1246,14 @@ impl<'a> Group<'a> {
             self.batch.put(key, value);
         }
 
-        let batch = &mut self.batch;
-        self.frontier.push(merkle::leaf_hash(&event_hash), |node| {
+        let (batch, new_nodes) = (&mut self.batch, &mut self.new_nodes);
+        let leaf = merkle::leaf_hash(&event_hash);
+        new_nodes.insert((0, seq.0), leaf);
+        self.frontier.push(leaf, |node| {
             if node.level >= STORED_NODE_LEVEL_MIN {
                 batch.put(keys::node(node.level, node.index).to_vec(), node.hash.0.to_vec());
             }
+            new_nodes.insert((node.level, node.index), node.hash);
         });
         self.len += 1;
         self.last_hash = event_hash;
