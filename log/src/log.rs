@@ -304,6 +304,7 @@ impl Log {
             carried: None,
             ids: None,
             in_flight: None,
+            tails: HashMap::new(),
         };
         let handle = std::thread::Builder::new()
             .name("minutebook-log-writer".into())
@@ -411,6 +412,8 @@ fn lock_directory(directory: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// Most stream tails the writer keeps; past it the cache starts afresh.
+const STREAM_TAILS_CACHED_MAX: usize = 4_096;
 /// Context of the key that authenticates journal frames.
 const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
 /// The store is flushed once this many journal bytes were written since its
@@ -492,6 +495,10 @@ struct Writer {
     /// The group the applier may still be applying: what the next group
     /// must see of it, since the store may not show it yet.
     in_flight: Option<InFlight>,
+    /// The last index chunk of recently written streams, as committed:
+    /// the writer is the only one to change them, and reading them from
+    /// the store costs a reverse scan each.
+    tails: HashMap<String, StreamTail>,
 }
 
 /// Keyed 64-bit fingerprints of every stored event id, so that the common
@@ -671,7 +678,11 @@ impl Writer {
             self.in_flight = None;
         }
         let previous = self.in_flight.take();
-        let mut group = Group::new(shared.store.as_ref(), &ids, previous.as_ref(), &self.head, &self.frontier);
+        let mut tails = std::mem::take(&mut self.tails);
+        if tails.len() > STREAM_TAILS_CACHED_MAX {
+            tails.clear();
+        }
+        let mut group = Group::new(shared.store.as_ref(), &ids, previous.as_ref(), &self.head, &self.frontier, tails);
         let mut replies = Vec::with_capacity(requests.len());
         for request in requests {
             match group.stage(request.batch) {
@@ -684,6 +695,7 @@ impl Writer {
         let new_ids: Vec<EventId> = group.staged_ids.keys().copied().collect();
         let nothing_to_write = group.len == self.head.len && group.redactions.is_empty();
         let written = if replies.is_empty() || nothing_to_write {
+            self.tails = group.take_tails();
             drop(group);
             self.in_flight = previous;
             if replies.is_empty() {
@@ -756,6 +768,7 @@ impl Writer {
         self.frontier = std::mem::replace(&mut group.frontier, Frontier::empty());
         self.head = head;
         let scrubs = std::mem::take(&mut group.scrubs);
+        self.tails = group.take_tails();
         self.in_flight = Some(group.into_in_flight());
         Ok(DurableGroup { batch, len: new_len, frame_bytes: frame.len() as u64, replies: Vec::new(), scrubs })
     }
@@ -944,6 +957,7 @@ impl Applier {
 struct StreamTail {
     chunk_idx: u32,
     seqs: Vec<u64>,
+    /// The last chunk has changes not yet put in the batch.
     dirty: bool,
 }
 
@@ -994,7 +1008,6 @@ struct InFlight {
     start: u64,
     staged_ids: HashMap<EventId, StagedEvent>,
     payloads: Vec<u8>,
-    streams: HashMap<String, StreamTail>,
     redactions: HashSet<Seq>,
 }
 
@@ -1028,12 +1041,8 @@ impl<'a> Group<'a> {
         previous: Option<&'a InFlight>,
         head: &Head,
         frontier: &Frontier,
+        streams: HashMap<String, StreamTail>,
     ) -> Group<'a> {
-        let streams = previous.map_or_else(HashMap::new, |previous| {
-            let clean =
-                |tail: &StreamTail| StreamTail { chunk_idx: tail.chunk_idx, seqs: tail.seqs.clone(), dirty: false };
-            previous.streams.iter().map(|(stream, tail)| (stream.clone(), clean(tail))).collect()
-        });
         Group {
             store,
             ids,
@@ -1061,9 +1070,17 @@ impl<'a> Group<'a> {
             start: self.start,
             staged_ids: self.staged_ids,
             payloads: self.payloads,
-            streams: self.streams,
             redactions: self.redactions,
         }
+    }
+
+    /// The stream tails as they stand after the group, for the next one.
+    fn take_tails(&mut self) -> HashMap<String, StreamTail> {
+        let mut tails = std::mem::take(&mut self.streams);
+        for tail in tails.values_mut() {
+            tail.dirty = false;
+        }
+        tails
     }
 
     /// Checks a request against the log and the group so far, then stages

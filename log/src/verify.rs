@@ -121,6 +121,7 @@ impl LogReader {
             streams: HashMap::new(),
             event_ids: HashSet::with_capacity(head.len as usize),
             n_checkpoints: 0,
+            node_scans: (0..64).map(|_| None).collect(),
         };
         let outcome = std::thread::scope(|scope| {
             let total = head.len;
@@ -294,6 +295,7 @@ struct Pass<'a> {
     streams: HashMap<String, Vec<u64>>,
     event_ids: HashSet<EventId>,
     n_checkpoints: u64,
+    node_scans: Vec<Option<crate::store::ScanIter<'a>>>,
 }
 
 impl Pass<'_> {
@@ -379,7 +381,19 @@ impl Pass<'_> {
             }
         });
         for node in nodes {
-            let stored = self.reader.store().get(&keys::node(node.level, node.index)).ok().flatten();
+            // Nodes of one level are completed in index order, so each
+            // level's stored nodes are read by one scan rather than a
+            // lookup each.
+            let reader = self.reader;
+            let level = usize::from(node.level);
+            let scan = self.node_scans[level].get_or_insert_with(|| {
+                reader.store().scan(&keys::node(node.level, 0), &keys::node(node.level, u64::MAX))
+            });
+            let expected_key = keys::node(node.level, node.index);
+            let stored = match scan.next() {
+                Some(Ok((key, value))) if key == expected_key => Some(value),
+                _ => reader.store().get(&expected_key).ok().flatten(),
+            };
             if stored.as_deref() != Some(&node.hash.0[..]) {
                 let found = stored.map_or("none".to_owned(), |bytes| hex(&bytes));
                 return Err(problem(
