@@ -119,7 +119,7 @@ impl LogReader {
             last_recorded_at_us: i64::MIN,
             frontier: Frontier::empty(),
             streams: HashMap::new(),
-            event_ids: HashSet::with_capacity(head.len as usize),
+            event_ids: HashSet::with_capacity_and_hasher(head.len as usize, IdHashing::new()),
             n_checkpoints: 0,
             node_scans: (0..64).map(|_| None).collect(),
         };
@@ -130,10 +130,11 @@ impl LogReader {
                 let (window_sender, receiver) = std::sync::mpsc::sync_channel::<Result<Window>>(WINDOWS_AHEAD);
                 windows.push(receiver);
                 scope.spawn(move || {
+                    let mut payloads = Vec::new();
                     let mut start = reader_idx * WINDOW_EVENTS;
                     while start < total {
                         let end = (start + WINDOW_EVENTS).min(total);
-                        if window_sender.send(check_window(self, start, end)).is_err() {
+                        if window_sender.send(check_window(self, start, end, &mut payloads)).is_err() {
                             return;
                         }
                         start += WINDOW_READERS * WINDOW_EVENTS;
@@ -178,7 +179,7 @@ impl LogReader {
 }
 
 /// Reads events `start..end` and checks each on its own.
-fn check_window(reader: &LogReader, start: u64, end: u64) -> Result<Window> {
+fn check_window(reader: &LogReader, start: u64, end: u64, payloads: &mut Vec<u8>) -> Result<Window> {
     let store = reader.store();
     let mut records = Vec::with_capacity((end - start) as usize);
     let mut problem_found = None;
@@ -203,12 +204,12 @@ fn check_window(reader: &LogReader, start: u64, end: u64) -> Result<Window> {
             }
         }
     }
-    let (payloads_start, payloads) = read_payloads(reader, &views)?;
+    let payloads_start = read_payloads(reader, &views, payloads)?;
     let mut checked = Vec::with_capacity(views.len());
     let mut stream_idxs: HashMap<&str, u32> = HashMap::new();
     let mut streams = Vec::new();
     for (offset, view) in views.iter().enumerate() {
-        match check_alone(start + offset as u64, view, payloads_start, &payloads) {
+        match check_alone(start + offset as u64, view, payloads_start, payloads) {
             Ok((envelope, hash, redacted)) => {
                 let stream_idx = *stream_idxs.entry(envelope.stream).or_insert_with(|| {
                     streams.push(envelope.stream.to_owned());
@@ -264,17 +265,65 @@ fn check_alone<'a>(
 }
 
 /// The journal bytes under a window's payloads, read in one go.
-fn read_payloads(reader: &LogReader, views: &[RecordView<'_>]) -> Result<(u64, Vec<u8>)> {
+/// `buffer` is reused from window to window: a fresh megabyte for each
+/// would cost page faults.
+fn read_payloads(reader: &LogReader, views: &[RecordView<'_>], buffer: &mut Vec<u8>) -> Result<u64> {
     let (start, end) = views.iter().fold((u64::MAX, 0u64), |(start, end), view| match view.payload {
         PayloadRef::Stored { offset, len } => (start.min(offset), end.max(offset + SALT_BYTES + u64::from(len))),
         PayloadRef::Redacted { .. } => (start, end),
     });
+    buffer.clear();
     if start >= end {
-        return Ok((0, Vec::new()));
+        return Ok(0);
     }
-    let mut bytes = vec![0u8; (end - start) as usize];
-    reader.store().read_journal(start, &mut bytes).map_err(store_io("reading payloads"))?;
-    Ok((start, bytes))
+    buffer.resize((end - start) as usize, 0);
+    reader.store().read_journal(start, buffer).map_err(store_io("reading payloads"))?;
+    Ok(start)
+}
+
+/// Multiply-shift hashing of event ids with a random key: ids are 16
+/// bytes a client chose, and SipHash over each of them was a twentieth of
+/// verification's time. Without the key, ids cannot be chosen to collide.
+#[derive(Clone)]
+struct IdHashing {
+    add: u128,
+    multiply: u128,
+}
+
+impl IdHashing {
+    fn new() -> IdHashing {
+        let mut key = [0u8; 32];
+        getrandom::getrandom(&mut key).expect("the operating system's random source failed");
+        let add = u128::from_le_bytes(key[..16].try_into().expect("16 bytes"));
+        let multiply = u128::from_le_bytes(key[16..].try_into().expect("16 bytes")) | 1;
+        IdHashing { add, multiply }
+    }
+}
+
+impl std::hash::BuildHasher for IdHashing {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher { keys: self.clone(), state: 0 }
+    }
+}
+
+struct IdHasher {
+    keys: IdHashing,
+    state: u128,
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(16) {
+            let mut word = [0u8; 16];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.state =
+                (self.state ^ u128::from_le_bytes(word)).wrapping_add(self.keys.add).wrapping_mul(self.keys.multiply);
+        }
+    }
+    fn finish(&self) -> u64 {
+        (self.state.wrapping_add(self.keys.add).wrapping_mul(self.keys.multiply) >> 64) as u64
+    }
 }
 
 /// Stored checkpoints in tree order, their signatures checked by another
@@ -293,7 +342,7 @@ struct Pass<'a> {
     last_recorded_at_us: i64,
     frontier: Frontier,
     streams: HashMap<String, Vec<u64>>,
-    event_ids: HashSet<EventId>,
+    event_ids: HashSet<EventId, IdHashing>,
     n_checkpoints: u64,
     node_scans: Vec<Option<crate::store::ScanIter<'a>>>,
 }
