@@ -19,8 +19,8 @@ pub struct LogBenchArgs {
     /// Single appends for the latency figures.
     #[arg(long, default_value_t = 2_000)]
     single_appends: usize,
-    /// Batches of 1,000 for the batch figure.
-    #[arg(long, default_value_t = 200)]
+    /// Batches of 1,000 for the batch figures.
+    #[arg(long, default_value_t = 300)]
     batches: usize,
     /// How long each concurrent-appenders run lasts, in milliseconds.
     #[arg(long, default_value_t = 3_000)]
