@@ -118,7 +118,7 @@ impl fmt::Display for Error {
                 write!(f, "event id {event_id} is already stored as event {} with a different {what}", seq.0)
             }
             Kind::DataDirectory { path, message } => {
-                write!(f, "data directory {}: {message}", path.display())
+                write!(f, "data directory {} {message}", path.display())
             }
             Kind::Io { context, source } => write!(f, "{context}: {source}"),
             Kind::Failed(message) => {

@@ -16,7 +16,7 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An ordered set of puts and deletes applied all together or not at all.
@@ -31,9 +31,6 @@ impl WriteBatch {
     }
     pub fn delete(&mut self, key: Vec<u8>) {
         self.operations.push((key, None));
-    }
-    pub fn extend(&mut self, other: WriteBatch) {
-        self.operations.extend(other.operations);
     }
     pub fn operations(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
         &self.operations
@@ -96,7 +93,6 @@ pub struct SledStore {
     db_file: File,
     journal: File,
     journal_allocated_bytes: AtomicU64,
-    directory: PathBuf,
 }
 
 impl SledStore {
@@ -134,17 +130,7 @@ impl SledStore {
             .truncate(false)
             .open(directory.join(JOURNAL_FILE))?;
         let allocated = journal.metadata()?.len();
-        Ok(SledStore {
-            db,
-            db_file,
-            journal,
-            journal_allocated_bytes: AtomicU64::new(allocated),
-            directory: directory.to_owned(),
-        })
-    }
-
-    pub fn directory(&self) -> &Path {
-        &self.directory
+        Ok(SledStore { db, db_file, journal, journal_allocated_bytes: AtomicU64::new(allocated) })
     }
 
     /// Grows the journal file with written zeros so that it holds `end`.

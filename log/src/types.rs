@@ -92,14 +92,6 @@ impl EventId {
     }
 }
 
-impl Salt {
-    pub fn random() -> Salt {
-        let mut bytes = [0u8; 16];
-        getrandom::getrandom(&mut bytes).expect("the operating system's random source failed");
-        Salt(bytes)
-    }
-}
-
 /// Lowercase hexadecimal of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -1092,7 +1092,7 @@ fn a_newer_data_directory_is_refused_as_documented() {
     assert_eq!(output.status.code(), Some(2));
     let printed = String::from_utf8(output.stderr)
         .expect("UTF-8")
-        .replace("data directory data:", "data directory minutebook-data:");
+        .replace("data directory data ", "data directory minutebook-data ");
     let rendered = format!("```console\n$ minutebook verify minutebook-data\n{printed}```\n");
     let document = document_blocks();
     assert_no_mismatches(
