@@ -52,6 +52,18 @@ pub trait Store: Send + Sync {
     fn get(&self, key: &[u8]) -> io::Result<Option<Vec<u8>>>;
     /// Entries with `from <= key < to`, in key order.
     fn scan(&self, from: &[u8], to: &[u8]) -> ScanIter<'_>;
+    /// Calls `visit` with each entry with `from <= key < to`, in key order,
+    /// until it returns false; for long passes that should not allocate
+    /// for every entry.
+    fn visit(&self, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> io::Result<()> {
+        for item in self.scan(from, to) {
+            let (key, value) = item?;
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
+    }
     /// The entry with the greatest key in `from <= key < to`.
     fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>>;
     /// Applies the operations of `batch` in order. It need not be atomic:
@@ -171,6 +183,16 @@ impl Store for SledStore {
             let (key, value) = item.map_err(sled_error)?;
             Ok((key.to_vec(), value.to_vec()))
         }))
+    }
+
+    fn visit(&self, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> io::Result<()> {
+        for item in self.db.range(from..to) {
+            let (key, value) = item.map_err(sled_error)?;
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>> {

@@ -68,6 +68,8 @@ struct RecordView<'a> {
 /// salted hash: what the sequential checks need of it.
 struct Checked1 {
     hash: EventHash,
+    /// Its leaf hash, computed here rather than on the ordered thread.
+    leaf: TreeHash,
     prev_hash: EventHash,
     stream_version: u64,
     event_id: EventId,
@@ -181,16 +183,25 @@ impl LogReader {
 /// Reads events `start..end` and checks each on its own.
 fn check_window(reader: &LogReader, start: u64, end: u64, payloads: &mut Vec<u8>) -> Result<Window> {
     let store = reader.store();
-    let mut records = Vec::with_capacity((end - start) as usize);
+    // Every record of the window in one buffer: no allocation per event.
+    let mut record_bytes = Vec::with_capacity((end - start) as usize * 256);
+    let mut record_ends = Vec::with_capacity((end - start) as usize);
     let mut problem_found = None;
-    for (expected, item) in (start..end).zip(store.scan(&keys::event(Seq(start)), &keys::event(Seq(end)))) {
-        let (key, value) = item.map_err(store_io("reading events"))?;
-        if keys::parse_u64(&key) != Some(expected) {
-            problem_found = Some(problem(Some(expected), "event record", "a stored record", "none"));
-            break;
-        }
-        records.push(value);
-    }
+    let mut expected = start;
+    store
+        .visit(&keys::event(Seq(start)), &keys::event(Seq(end)), &mut |key, value| {
+            if keys::parse_u64(key) != Some(expected) {
+                problem_found = Some(problem(Some(expected), "event record", "a stored record", "none"));
+                return false;
+            }
+            record_bytes.extend_from_slice(value);
+            record_ends.push(record_bytes.len());
+            expected += 1;
+            true
+        })
+        .map_err(store_io("reading events"))?;
+    let records: Vec<&[u8]> =
+        record_ends.iter().scan(0, |from, &to| Some(&record_bytes[std::mem::replace(from, to)..to])).collect();
     if problem_found.is_none() && records.len() as u64 != end - start {
         problem_found = Some(problem(Some(start + records.len() as u64), "event record", "a stored record", "none"));
     }
@@ -217,6 +228,7 @@ fn check_window(reader: &LogReader, start: u64, end: u64, payloads: &mut Vec<u8>
                 });
                 checked.push(Checked1 {
                     hash,
+                    leaf: merkle::leaf_hash(&hash),
                     prev_hash: envelope.prev_hash,
                     stream_version: envelope.stream_version.0,
                     event_id: envelope.event_id,
@@ -418,13 +430,13 @@ impl Pass<'_> {
         }
         self.last_hash = item.hash;
         self.n_events += 1;
-        self.push_leaf(seq, item.hash)?;
+        self.push_leaf(seq, item.leaf)?;
         self.check_checkpoints_at(seq + 1, checkpoints)
     }
 
-    fn push_leaf(&mut self, seq: u64, hash: EventHash) -> Checked {
+    fn push_leaf(&mut self, seq: u64, leaf: TreeHash) -> Checked {
         let mut nodes = Vec::new();
-        self.frontier.push(merkle::leaf_hash(&hash), |node| {
+        self.frontier.push(leaf, |node| {
             if node.level >= STORED_NODE_LEVEL_MIN {
                 nodes.push(node);
             }
