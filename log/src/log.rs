@@ -48,7 +48,7 @@ const FORMAT_PREFIX: &str = "minutebook data directory format ";
 /// from at most 2^(level-1) leaves when a proof needs them. Level 4 keeps
 /// stored nodes to one per 8 events.
 pub const STORED_NODE_LEVEL_MIN: u8 = 4;
-/// Length of the salt before each payload in the payload segment.
+/// Length of the salt before each payload in the journal.
 pub(crate) const SALT_BYTES: u64 = 16;
 
 /// An event to append.
@@ -154,7 +154,7 @@ pub(crate) struct Record {
 
 #[derive(Serialize, Deserialize)]
 pub(crate) enum PayloadRef {
-    /// Salt then payload, at `offset` in the payload segment.
+    /// Salt then payload, at `offset` in the journal.
     Stored {
         offset: u64,
         len: u32,
@@ -384,6 +384,9 @@ fn check_format(directory: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How many times opening tries a held data directory lock, 10 ms apart.
+const LOCK_ATTEMPTS_MAX: u32 = 50;
+
 /// Takes the data directory's lock (an flock on LOCK, released when the
 /// process ends however it ends) and writes our pid into it.
 fn lock_directory(directory: &Path) -> Result<File> {
@@ -395,7 +398,21 @@ fn lock_directory(directory: &Path) -> Result<File> {
         .truncate(false)
         .open(&path)
         .map_err(store_io("opening the lock file"))?;
-    match file.try_lock() {
+    // A lock can outlive its holder's close by a moment: a process that
+    // forks (to run a program) shares its open files with the child until
+    // the child's exec closes them. So a held lock is tried again for a
+    // little while before it is reported.
+    let mut attempts = 0;
+    let locked = loop {
+        match file.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) if attempts < LOCK_ATTEMPTS_MAX => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            locked => break locked,
+        }
+    };
+    match locked {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let pid = std::fs::read_to_string(&path).unwrap_or_default();
@@ -1421,7 +1438,17 @@ fn event_from_record(store: &dyn Store, seq: Seq, record: Record, window: Option
     Ok(Event { envelope, envelope_bytes: record.envelope, hash, payload })
 }
 
-/// Largest span of the payload segment one read fetches in one go.
+/// The span of the journal that holds every stored payload (salts
+/// included) of `payloads`; `None` when all of them are redacted.
+pub(crate) fn payload_span<'a>(payloads: impl Iterator<Item = &'a PayloadRef>) -> Option<(u64, u64)> {
+    let (start, end) = payloads.fold((u64::MAX, 0), |(start, end), payload| match payload {
+        PayloadRef::Stored { offset, len } => (start.min(*offset), end.max(offset + SALT_BYTES + u64::from(*len))),
+        PayloadRef::Redacted { .. } => (start, end),
+    });
+    (start < end).then_some((start, end))
+}
+
+/// Largest span of the journal one read fetches in one go.
 const READ_WINDOW_BYTES_MAX: u64 = 8 * 1024 * 1024;
 
 impl LogReader {
@@ -1484,12 +1511,10 @@ impl LogReader {
     /// The payload bytes the records reference, read in one go when they
     /// lie close together (they do: payloads are appended in order).
     fn payload_window(&self, records: &[Record]) -> Result<Option<(u64, Vec<u8>)>> {
-        let spans = records.iter().filter_map(|record| match record.payload {
-            PayloadRef::Stored { offset, len } => Some((offset, offset + SALT_BYTES + u64::from(len))),
-            PayloadRef::Redacted { .. } => None,
-        });
-        let (start, end) = spans.fold((u64::MAX, 0), |(start, end), (s, e)| (start.min(s), end.max(e)));
-        if start >= end || end - start > READ_WINDOW_BYTES_MAX {
+        let Some((start, end)) = payload_span(records.iter().map(|record| &record.payload)) else {
+            return Ok(None);
+        };
+        if end - start > READ_WINDOW_BYTES_MAX {
             return Ok(None);
         }
         let mut bytes = vec![0u8; (end - start) as usize];

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use crate::envelope::{payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
 use crate::keys;
-use crate::log::{decode, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
+use crate::log::{decode, payload_span, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
 use crate::types::*;
 
@@ -280,14 +280,10 @@ fn check_alone<'a>(
 /// `buffer` is reused from window to window: a fresh megabyte for each
 /// would cost page faults.
 fn read_payloads(reader: &LogReader, views: &[RecordView<'_>], buffer: &mut Vec<u8>) -> Result<u64> {
-    let (start, end) = views.iter().fold((u64::MAX, 0u64), |(start, end), view| match view.payload {
-        PayloadRef::Stored { offset, len } => (start.min(offset), end.max(offset + SALT_BYTES + u64::from(len))),
-        PayloadRef::Redacted { .. } => (start, end),
-    });
     buffer.clear();
-    if start >= end {
+    let Some((start, end)) = payload_span(views.iter().map(|view| &view.payload)) else {
         return Ok(0);
-    }
+    };
     buffer.resize((end - start) as usize, 0);
     reader.store().read_journal(start, buffer).map_err(store_io("reading payloads"))?;
     Ok(start)
