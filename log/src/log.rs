@@ -202,6 +202,8 @@ pub(crate) fn store_io(context: &str) -> impl FnOnce(std::io::Error) -> Error + 
 
 struct Durable {
     len: u64,
+    /// The end of the last journal frame applied to the store.
+    applied_journal_end: u64,
     failure: Option<String>,
 }
 
@@ -291,7 +293,7 @@ impl Log {
             store,
             verifier: signer.verifier().clone(),
             directory: directory.to_owned(),
-            durable: Mutex::new(Durable { len: head.len, failure: None }),
+            durable: Mutex::new(Durable { len: head.len, applied_journal_end: head.journal_end, failure: None }),
             durable_changed: Condvar::new(),
         });
         let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
@@ -588,6 +590,8 @@ enum ToApplier {
 struct DurableGroup {
     batch: WriteBatch,
     len: u64,
+    /// The end of the group's frame in the journal.
+    journal_end: u64,
     frame_bytes: u64,
     replies: Vec<(SyncSender<Result<AppendOutcome>>, AppendOutcome)>,
     scrubs: Vec<(Seq, Scrub)>,
@@ -690,8 +694,8 @@ impl Writer {
         }
         let mut ids = self.ids.take().expect("loaded above");
         // Once the applier has caught up, the store shows the group before
-        // and it need not be looked at apart.
-        if self.shared.durable.lock().unwrap().len == self.head.len {
+        // (even one that only redacted) and it need not be looked at apart.
+        if self.shared.durable.lock().unwrap().applied_journal_end == self.head.journal_end {
             self.in_flight = None;
         }
         let previous = self.in_flight.take();
@@ -724,6 +728,7 @@ impl Writer {
             Ok(DurableGroup {
                 batch: WriteBatch::default(),
                 len: self.head.len,
+                journal_end: self.head.journal_end,
                 frame_bytes: 0,
                 replies: Vec::new(),
                 scrubs: Vec::new(),
@@ -787,7 +792,15 @@ impl Writer {
         let scrubs = std::mem::take(&mut group.scrubs);
         self.tails = group.take_tails();
         self.in_flight = Some(group.into_in_flight());
-        Ok(DurableGroup { batch, len: new_len, frame_bytes: frame.len() as u64, replies: Vec::new(), scrubs })
+        let journal_end = self.head.journal_end;
+        Ok(DurableGroup {
+            batch,
+            len: new_len,
+            journal_end,
+            frame_bytes: frame.len() as u64,
+            replies: Vec::new(),
+            scrubs,
+        })
     }
 }
 
@@ -930,6 +943,7 @@ impl Applier {
             let mut durable = self.shared.durable.lock().unwrap();
             assert!(durable.len <= group.len);
             durable.len = group.len;
+            durable.applied_journal_end = group.journal_end;
             self.shared.durable_changed.notify_all();
         }
         for (reply, mut outcome) in group.replies {

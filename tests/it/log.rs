@@ -515,3 +515,33 @@ fn too_many_redactions_in_one_batch_are_refused() {
     }
     check_refused(&log, batch, ErrorCategory::Invalid, "batch of 101 redactions exceeds the limit of 100");
 }
+
+#[test]
+fn concurrent_redactions_of_one_event_are_refused_but_one() {
+    let scratch = Scratch::new();
+    let log = std::sync::Arc::new(scratch.open());
+    for n in 0..20 {
+        log.append(one(event("meeting/M-1", format!("a private detail {n}").as_bytes()))).unwrap();
+    }
+    // Many requests redacting the same events at once, so that groups
+    // which only redact follow one another while the store lags.
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                (0..20u64)
+                    .filter(|seq| {
+                        let notice = format!("basis from thread {thread}");
+                        log.append(AppendBatch::new().redact(Seq(*seq), notice)).is_ok()
+                    })
+                    .count()
+            })
+        })
+        .collect();
+    let redacted: usize = threads.into_iter().map(|thread| thread.join().unwrap()).sum();
+    assert_eq!(redacted, 20, "each event is redacted exactly once");
+    for seq in 0..20 {
+        assert!(matches!(log.event(Seq(seq)).unwrap().unwrap().payload, Payload::Redacted { .. }));
+    }
+    assert_verifies(&log);
+}
