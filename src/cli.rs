@@ -181,7 +181,11 @@ fn verify(path: &Path, json: bool) -> Result<(), Failure> {
         println!("events: {} ({} redacted) in {} streams", report.n_events, report.n_redacted, report.n_streams);
         println!("checkpoints: {} signed by {}", report.n_checkpoints, log.verifier().to_vkey());
         println!("tree root: {}", report.root);
-        println!("checked: payload hashes (unless redacted), event hashes and chain, stream versions and index, tree nodes, every checkpoint's root and signature");
+        println!(
+            "checked: payload hashes (unless redacted), event hashes and chain, stream versions and index, \
+             event ids used once, time order, tree nodes, every checkpoint's root and signature, \
+             and a checkpoint of the whole log"
+        );
     }
     match report.problem {
         None => {
