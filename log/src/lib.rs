@@ -8,6 +8,7 @@
 pub mod checkpoint;
 pub mod envelope;
 mod error;
+mod hashing;
 mod journal;
 mod keys;
 pub mod limits;

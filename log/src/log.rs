@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
 use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
 use crate::error::{Conflict, Error, Kind, Result};
+use crate::hashing::{Fingerprint, IdHashing};
 use crate::journal::{encode_frame, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX};
 use crate::keys;
 use crate::limits::*;
@@ -214,6 +215,13 @@ struct Shared {
     directory: PathBuf,
     durable: Mutex<Durable>,
     durable_changed: Condvar,
+}
+
+impl Shared {
+    /// Why the log stopped accepting appends, once it has.
+    fn failure(&self) -> Option<String> {
+        self.durable.lock().unwrap().failure.clone()
+    }
 }
 
 /// A readable handle on the log that can be sent to other threads.
@@ -476,20 +484,29 @@ fn finish_scrubs(store: &dyn Store) -> Result<()> {
     if pending.is_empty() {
         return Ok(());
     }
-    let mut done = WriteBatch::default();
+    let mut scrubs = Vec::with_capacity(pending.len());
     for (key, value) in pending {
-        let scrub: Scrub = decode("pending scrub", &value)?;
-        zero_payloads(store, &scrub)?;
-        done.delete(key);
+        let seq = keys::parse_u64(&key).ok_or_else(|| Error::corrupt("malformed pending scrub key"))?;
+        scrubs.push((Seq(seq), decode("pending scrub", &value)?));
+    }
+    scrub_payloads(store, &scrubs)
+}
+
+/// Zeroes redacted payloads in the journal, syncs them, then deletes the
+/// entries that said they were still to be scrubbed.
+fn scrub_payloads(store: &dyn Store, scrubs: &[(Seq, Scrub)]) -> Result<()> {
+    if scrubs.is_empty() {
+        return Ok(());
+    }
+    let mut done = WriteBatch::default();
+    for (seq, scrub) in scrubs {
+        let zeros = vec![0u8; scrub.len as usize];
+        store.write_journal(scrub.offset, &zeros).map_err(store_io("scrubbing a redacted payload"))?;
+        done.delete(keys::scrub(*seq).to_vec());
     }
     store.sync_journal().map_err(store_io("syncing scrubbed payloads"))?;
     store.apply(&done).map_err(store_io("clearing pending scrubs"))?;
     store.make_durable().map_err(store_io("clearing pending scrubs"))
-}
-
-fn zero_payloads(store: &dyn Store, scrub: &Scrub) -> Result<()> {
-    let zeros = vec![0u8; scrub.len as usize];
-    store.write_journal(scrub.offset, &zeros).map_err(store_io("scrubbing a redacted payload"))
 }
 
 fn now_us() -> i64 {
@@ -524,13 +541,13 @@ struct Writer {
 /// case, a new id, costs no store read. A fingerprint that matches is
 /// confirmed against the store's event id index.
 struct IdFilter {
-    hasher: std::collections::hash_map::RandomState,
+    hasher: IdHashing,
     fingerprints: HashSet<u64, std::hash::BuildHasherDefault<Fingerprint>>,
 }
 
 impl IdFilter {
     fn load(store: &dyn Store) -> Result<IdFilter> {
-        let mut filter = IdFilter { hasher: Default::default(), fingerprints: HashSet::default() };
+        let mut filter = IdFilter { hasher: IdHashing::new(), fingerprints: HashSet::default() };
         for item in store.scan(b"i", b"j") {
             let (key, _) = item.map_err(store_io("reading the event id index"))?;
             let id: [u8; 16] = key
@@ -548,24 +565,6 @@ impl IdFilter {
 
     fn may_contain(&self, id: &EventId) -> bool {
         self.fingerprints.contains(&std::hash::BuildHasher::hash_one(&self.hasher, id))
-    }
-}
-
-/// The identity hasher for values that are already keyed hashes.
-#[derive(Default)]
-struct Fingerprint(u64);
-
-impl std::hash::Hasher for Fingerprint {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
     }
 }
 
@@ -662,10 +661,6 @@ impl Writer {
         let _ = applier_thread.join();
     }
 
-    fn failure(&self) -> Option<String> {
-        self.shared.durable.lock().unwrap().failure.clone()
-    }
-
     fn fail_all(requests: Vec<Request>, error: impl Fn() -> Error) {
         for request in requests {
             let _ = request.reply.send(Err(error()));
@@ -675,7 +670,7 @@ impl Writer {
     /// Stages a group and makes its frame durable; `None` when every
     /// request was refused or the log has failed.
     fn commit_group(&mut self, requests: Vec<Request>) -> Option<DurableGroup> {
-        if let Some(failure) = self.failure() {
+        if let Some(failure) = self.shared.failure() {
             Writer::fail_all(requests, || Error::new(Kind::Failed(failure.clone())));
             return None;
         }
@@ -748,9 +743,7 @@ impl Writer {
             Err(error) => {
                 let message = error.to_string();
                 fail(&self.shared, message.clone());
-                for (reply, _) in replies {
-                    let _ = reply.send(Err(Error::new(Kind::Failed(message.clone()))));
-                }
+                reply_failed(replies, &message);
                 None
             }
         }
@@ -830,6 +823,14 @@ fn assert_consistent(old: &Frontier, new: &Frontier, new_nodes: &HashMap<(u8, u6
     let proof = merkle::consistency_proof(&known, old.size(), new.size()).expect("a consistency proof");
     merkle::verify_consistency(old.size(), new.size(), &old.root(), &new.root(), &proof)
         .expect("the log never signs two inconsistent checkpoints");
+}
+
+/// Tells every appender of a group that the log failed before its append
+/// was acknowledged.
+fn reply_failed(replies: Vec<(SyncSender<Result<AppendOutcome>>, AppendOutcome)>, message: &str) {
+    for (reply, _) in replies {
+        let _ = reply.send(Err(Error::new(Kind::Failed(message.to_owned()))));
+    }
 }
 
 fn fail(shared: &Shared, message: String) {
@@ -918,25 +919,17 @@ impl Applier {
         }
     }
 
-    fn failure(&self) -> Option<String> {
-        self.shared.durable.lock().unwrap().failure.clone()
-    }
-
     fn apply(&mut self, group: DurableGroup) {
         let store = self.shared.store.as_ref();
-        if let Some(failure) = self.failure() {
-            for (reply, _) in group.replies {
-                let _ = reply.send(Err(Error::new(Kind::Failed(failure.clone()))));
-            }
+        if let Some(failure) = self.shared.failure() {
+            reply_failed(group.replies, &failure);
             return;
         }
         if !group.batch.is_empty() {
             if let Err(error) = store.apply(&group.batch) {
                 let message = format!("applying the batch: {error}");
                 fail(&self.shared, message.clone());
-                for (reply, _) in group.replies {
-                    let _ = reply.send(Err(Error::new(Kind::Failed(message.clone()))));
-                }
+                reply_failed(group.replies, &message);
                 return;
             }
             self.unflushed_bytes += group.frame_bytes;
@@ -950,7 +943,7 @@ impl Applier {
             outcome.tree_size = group.len;
             let _ = reply.send(Ok(outcome));
         }
-        if let Err(error) = self.scrub(&group.scrubs) {
+        if let Err(error) = scrub_payloads(self.shared.store.as_ref(), &group.scrubs) {
             fail(&self.shared, format!("scrubbing redacted payloads: {error}"));
         }
     }
@@ -959,28 +952,13 @@ impl Applier {
     /// Appends are already durable in the journal: a failure here stops
     /// further appends but loses nothing.
     fn flush_store(&mut self) {
-        if self.unflushed_bytes == 0 || self.failure().is_some() {
+        if self.unflushed_bytes == 0 || self.shared.failure().is_some() {
             return;
         }
         match self.shared.store.make_durable() {
             Ok(()) => self.unflushed_bytes = 0,
             Err(error) => fail(&self.shared, format!("flushing the store: {error}")),
         }
-    }
-
-    fn scrub(&self, scrubs: &[(Seq, Scrub)]) -> Result<()> {
-        if scrubs.is_empty() {
-            return Ok(());
-        }
-        let store = self.shared.store.as_ref();
-        let mut done = WriteBatch::default();
-        for (seq, scrub) in scrubs {
-            zero_payloads(store, scrub)?;
-            done.delete(keys::scrub(*seq).to_vec());
-        }
-        store.sync_journal().map_err(store_io("syncing scrubbed payloads"))?;
-        store.apply(&done).map_err(store_io("clearing pending scrubs"))?;
-        store.make_durable().map_err(store_io("clearing pending scrubs"))
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::envelope::{payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
+use crate::hashing::IdHashing;
 use crate::keys;
 use crate::log::{decode, payload_span, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
@@ -287,51 +288,6 @@ fn read_payloads(reader: &LogReader, views: &[RecordView<'_>], buffer: &mut Vec<
     buffer.resize((end - start) as usize, 0);
     reader.store().read_journal(start, buffer).map_err(store_io("reading payloads"))?;
     Ok(start)
-}
-
-/// Multiply-shift hashing of event ids with a random key: ids are 16
-/// bytes a client chose, and SipHash over each of them was a twentieth of
-/// verification's time. Without the key, ids cannot be chosen to collide.
-#[derive(Clone)]
-struct IdHashing {
-    add: u128,
-    multiply: u128,
-}
-
-impl IdHashing {
-    fn new() -> IdHashing {
-        let mut key = [0u8; 32];
-        getrandom::getrandom(&mut key).expect("the operating system's random source failed");
-        let add = u128::from_le_bytes(key[..16].try_into().expect("16 bytes"));
-        let multiply = u128::from_le_bytes(key[16..].try_into().expect("16 bytes")) | 1;
-        IdHashing { add, multiply }
-    }
-}
-
-impl std::hash::BuildHasher for IdHashing {
-    type Hasher = IdHasher;
-    fn build_hasher(&self) -> IdHasher {
-        IdHasher { keys: self.clone(), state: 0 }
-    }
-}
-
-struct IdHasher {
-    keys: IdHashing,
-    state: u128,
-}
-
-impl std::hash::Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(16) {
-            let mut word = [0u8; 16];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.state =
-                (self.state ^ u128::from_le_bytes(word)).wrapping_add(self.keys.add).wrapping_mul(self.keys.multiply);
-        }
-    }
-    fn finish(&self) -> u64 {
-        (self.state.wrapping_add(self.keys.add).wrapping_mul(self.keys.multiply) >> 64) as u64
-    }
 }
 
 /// Stored checkpoints in tree order, their signatures checked by another

@@ -385,6 +385,14 @@ mod tampering {
         store.apply(&batch).unwrap();
     }
 
+    /// Changes one letter of the actor in event `seq`'s stored envelope.
+    fn change_actor(store: &SledStore, seq: u64) {
+        let mut record = store.get(&event_key(seq)).unwrap().unwrap();
+        let at = record.windows(18).position(|w| w == b"officer:test-clerk").unwrap();
+        record[at] = b'O';
+        put(store, event_key(seq), record);
+    }
+
     /// Splits a record into its envelope and the bytes after it.
     fn split_record(record: &[u8]) -> (usize, usize) {
         let (mut len, mut shift, mut at) = (0usize, 0, 0);
@@ -415,26 +423,14 @@ mod tampering {
 
     #[test]
     fn a_changed_envelope_fails_the_next_checkpoint() {
-        let problem = check(|_, store| {
-            let mut record = store.get(&event_key(1)).unwrap().unwrap();
-            let at = record.windows(18).position(|w| w == b"officer:test-clerk").unwrap();
-            record[at] = b'O';
-            put(store, event_key(1), record);
-        })
-        .unwrap();
+        let problem = check(|_, store| change_actor(store, 1)).unwrap();
         // The checkpoint signed after event 1 is checked before event 2.
         assert_eq!(problem.what, "root of checkpoint of tree size 2");
     }
 
     #[test]
     fn a_changed_last_envelope_fails_the_checkpoint_root() {
-        let problem = check(|_, store| {
-            let mut record = store.get(&event_key(4)).unwrap().unwrap();
-            let at = record.windows(18).position(|w| w == b"officer:test-clerk").unwrap();
-            record[at] = b'O';
-            put(store, event_key(4), record);
-        })
-        .unwrap();
+        let problem = check(|_, store| change_actor(store, 4)).unwrap();
         assert_eq!(problem.what, "root of checkpoint of tree size 5");
     }
 
