@@ -1,11 +1,17 @@
 //! Folds over the log: the views people read (minutes, audit trails,
 //! registers) are rebuilt from events in order, from any position.
 //!
-//! This crate starts small: the `Projection` trait and `catch_up`, which
-//! feeds a projection every durable event from a position on. Projections
-//! never write to the log.
+//! `record` is the fold of the governance catalogue into bodies, people and
+//! meetings; `minutes` renders a meeting's minutes from it (the canonical
+//! text a chair's signature pins). `Projection` and `catch_up` feed any
+//! other fold every durable event from a position on.
+//!
+//! Architecture Invariant: projections never write to the log.
 
 use minutebook_log::{Event, LogReader, Seq};
+
+pub mod minutes;
+pub mod record;
 
 /// Events read per page while catching up.
 pub const CATCH_UP_PAGE_EVENTS: usize = 1_000;
