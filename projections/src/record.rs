@@ -32,8 +32,8 @@ pub struct Record {
     pub bodies: BTreeMap<BodyId, Body>,
     pub people: BTreeMap<PersonId, Person>,
     pub meetings: BTreeMap<MeetingId, Meeting>,
-    /// Where each entry (item, point, decision, action, attendance) an
-    /// event recorded now lives, by that event's position.
+    /// Where each item, point, decision and action an event recorded now
+    /// lives, by that event's position.
     entries: HashMap<Seq, (MeetingId, u32)>,
     /// Events that did not decode as catalogue events, with why.
     pub undecodable: Vec<(Seq, String)>,
@@ -735,7 +735,8 @@ fn find_residue(reader: &LogReader, event: &Event) -> minutebook_log::Result<Opt
             else {
                 continue;
             };
-            if redaction.target != event.envelope.seq() {
+            // A residue stands in only for the event whose hash it names.
+            if redaction.target != event.envelope.seq() || redaction.target_hash != event.hash {
                 continue;
             }
             return Ok(redaction.decode_residue().ok().map(|residue| (residue, redaction.legal_basis)));

@@ -176,8 +176,8 @@ impl fmt::Display for TimeOfDay {
     }
 }
 
-// Dates and times are encoded as their components (postcard: a varint
-// each), and checked again when decoded.
+// Dates and times are encoded as their components (postcard: the year as
+// a varint, the rest as one byte each), and checked again when decoded.
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         (self.year, self.month, self.day).serialize(serializer)
