@@ -6,7 +6,14 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+use std::io::Read;
+
+use minutebook_log::catalogue::{MeetingId, PersonId};
 use minutebook_log::{merkle, Log, Seq};
+
+use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
+use crate::domain::{key_registration_statement, Recorder};
+use crate::keyfile::{read_limited, KeyFile};
 
 /// The default origin line of a new log's checkpoints.
 pub const DEFAULT_ORIGIN: &str = "minutebook.local/minutes";
@@ -55,6 +62,24 @@ enum Command {
         #[command(subcommand)]
         proof: ProofCommand,
     },
+    /// Make and use a person's signing key.
+    Keys {
+        #[command(subcommand)]
+        keys: KeysCommand,
+    },
+    /// Sign a statement offline with a key file; prints the base64 signature.
+    Sign {
+        /// The key file (from `minutebook keys generate`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The statement file, exactly as produced (`-` reads standard input).
+        statement: PathBuf,
+    },
+    /// Print a statement to sign, from the data directory.
+    Statement {
+        #[command(subcommand)]
+        statement: StatementCommand,
+    },
     /// Measure the log on this machine.
     Bench {
         #[command(subcommand)]
@@ -85,6 +110,45 @@ enum ProofCommand {
         size: Option<u64>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new Ed25519 key pair for a person, written to a new file readable only by its owner.
+    Generate {
+        /// The person's id in the record.
+        #[arg(long)]
+        person: String,
+        /// Where to write the key file (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the public key of a key file (standard base64).
+    Public {
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatementCommand {
+    /// The signing statement for a meeting's confirmed minutes, pinned to the latest checkpoint.
+    Meeting {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        meeting: String,
+    },
+    /// The key registration statement a new key signs as proof of possession.
+    Key {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        person: String,
+        /// The public key, standard base64.
+        #[arg(long)]
+        public_key: String,
     },
 }
 
@@ -141,6 +205,42 @@ fn try_main() -> Result<(), Failure> {
                 ProofCommand::Inclusion { data, seq, size, json } => inclusion(&data.data, seq, size, json)?,
                 ProofCommand::Consistency { data, from, size, json } => consistency(&data.data, from, size, json)?,
             }
+            Ok(())
+        }
+        Command::Keys { keys: KeysCommand::Generate { person, out } } => {
+            let key = KeyFile::generate(PersonId::new(&person)?)?;
+            key.write_new(&out)?;
+            println!("key file: {}\nperson: {person}\npublic key: {}", out.display(), key.public_key_base64());
+            Ok(())
+        }
+        Command::Keys { keys: KeysCommand::Public { key } } => {
+            println!("{}", KeyFile::read(&key)?.public_key_base64());
+            Ok(())
+        }
+        Command::Sign { key, statement } => {
+            let key = KeyFile::read(&key)?;
+            let text = if statement.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::take(std::io::stdin(), STATEMENT_BYTES_MAX as u64 + 1).read_to_string(&mut text)?;
+                text
+            } else {
+                read_limited(&statement, STATEMENT_BYTES_MAX as u64)?
+            };
+            if text.len() > STATEMENT_BYTES_MAX {
+                return Err(format!("the statement is larger than the limit of {STATEMENT_BYTES_MAX} bytes").into());
+            }
+            println!("{}", key.sign_base64(text.as_bytes()));
+            Ok(())
+        }
+        Command::Statement { statement: StatementCommand::Meeting { data, meeting } } => {
+            let recorder = Recorder::new(Log::open(&data.data)?)?;
+            print!("{}", recorder.statement(&MeetingId::new(&meeting)?)?.to_text());
+            Ok(())
+        }
+        Command::Statement { statement: StatementCommand::Key { data, person, public_key } } => {
+            let log = Log::open(&data.data)?;
+            let public_key = decode_base64_array::<32>(&public_key, "the public key")?;
+            print!("{}", key_registration_statement(log.verifier().name(), &PersonId::new(&person)?, &public_key));
             Ok(())
         }
         Command::Bench { bench: BenchCommand::Log(args) } => {

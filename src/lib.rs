@@ -4,3 +4,5 @@
 
 mod bench;
 pub mod cli;
+pub mod domain;
+pub mod keyfile;

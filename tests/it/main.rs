@@ -5,6 +5,8 @@ mod support;
 mod checkpoint;
 mod cli;
 mod crash;
+mod domain;
+mod domain_rules;
 mod faults;
 mod log;
 mod log_format;
