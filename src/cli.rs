@@ -11,6 +11,12 @@ use std::io::Read;
 use minutebook_log::catalogue::{MeetingId, PersonId};
 use minutebook_log::{merkle, Log, Seq};
 
+use minutebook_projections::minutes::canonical_text;
+use minutebook_projections::render;
+use minutebook_projections::store::Projections;
+use minutebook_projections::time::{record_at, At};
+use minutebook_projections::view::{self, Audience};
+
 use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
 use crate::domain::{key_registration_statement, Recorder};
 use crate::keyfile::{read_limited, KeyFile};
@@ -79,6 +85,27 @@ enum Command {
     Statement {
         #[command(subcommand)]
         statement: StatementCommand,
+    },
+    /// Rebuild every projection from position 0 of the log.
+    Rebuild {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Print a meeting's minutes from the projections.
+    Minutes {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        meeting: String,
+        /// markdown, html, json or canonical (the text a chair's statement pins).
+        #[arg(long, default_value = "markdown")]
+        format: String,
+        /// As they stood at a log position, an RFC 3339 instant, or the end of a date (YYYY-MM-DD, body's timezone).
+        #[arg(long)]
+        at: Option<String>,
+        /// As the public sees them (drafts in progress and exempt content withheld).
+        #[arg(long)]
+        public: bool,
     },
     /// Measure the log on this machine.
     Bench {
@@ -243,11 +270,95 @@ fn try_main() -> Result<(), Failure> {
             print!("{}", key_registration_statement(log.verifier().name(), &PersonId::new(&person)?, &public_key));
             Ok(())
         }
+        Command::Rebuild { data } => rebuild(&data.data),
+        Command::Minutes { data, meeting, format, at, public } => {
+            print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
+        }
         Command::Bench { bench: BenchCommand::Log(args) } => {
             crate::bench::log(&args)?;
             Ok(())
         }
     }
+}
+
+fn rebuild(data: &Path) -> Result<(), Failure> {
+    let log = Log::open(data)?;
+    let mut projections = Projections::open(data)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(log.len());
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("rebuilding {bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
+                .expect("a valid template"),
+        );
+        bar
+    });
+    let started = std::time::Instant::now();
+    let position = projections.rebuild(&log.reader(), &mut |done, _| {
+        if let Some(bar) = &bar {
+            bar.set_position(done);
+        }
+    })?;
+    projections.flush()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let record = projections.record();
+    println!(
+        "rebuilt from {} events in {:.1} s: {} bodies, {} people, {} meetings",
+        position.0,
+        started.elapsed().as_secs_f64(),
+        record.bodies.len(),
+        record.people.len(),
+        record.meetings.len()
+    );
+    if !record.undecodable.is_empty() {
+        println!("{} events are not governance events this build can read", record.undecodable.len());
+    }
+    Ok(())
+}
+
+fn print_minutes(
+    data: &Path,
+    meeting: &MeetingId,
+    format: &str,
+    at: Option<&str>,
+    public: bool,
+) -> Result<(), Failure> {
+    let log = Log::open(data)?;
+    let mut projections = Projections::open(data)?;
+    projections.catch_up(&log.reader())?;
+    let timezone = projections
+        .record()
+        .meetings
+        .get(meeting)
+        .and_then(|m| projections.record().bodies.get(&m.body))
+        .map(|b| b.timezone.clone())
+        .ok_or_else(|| format!("no meeting {meeting} is scheduled"))?;
+    let as_of;
+    let record = match at {
+        None => projections.record(),
+        Some(at) => {
+            let position = At::parse(at, &timezone)?.position(&log.reader())?;
+            as_of = record_at(&log.reader(), position)?;
+            &as_of
+        }
+    };
+    let audience = if public { Audience::Public } else { Audience::Entitled };
+    let not_yet = || format!("meeting {meeting} was not yet scheduled at that point");
+    let text = match format {
+        "canonical" => canonical_text(record, meeting).ok_or_else(not_yet)?,
+        "markdown" | "html" | "json" => {
+            let minutes = view::minutes(record, meeting, audience).ok_or_else(not_yet)?;
+            match format {
+                "markdown" => render::markdown(&minutes),
+                "html" => render::html(&minutes),
+                _ => format!("{}\n", serde_json::to_string_pretty(&minutes).expect("JSON always encodes")),
+            }
+        }
+        other => return Err(format!("format {other:?} is not one of markdown, html, json, canonical").into()),
+    };
+    print!("{text}");
+    Ok(())
 }
 
 fn verify(path: &Path, json: bool) -> Result<(), Failure> {

@@ -12,6 +12,12 @@ use minutebook_log::{Event, LogReader, Seq};
 
 pub mod minutes;
 pub mod record;
+pub mod registers;
+pub mod render;
+pub mod store;
+pub mod time;
+pub mod trail;
+pub mod view;
 
 /// Events read per page while catching up.
 pub const CATCH_UP_PAGE_EVENTS: usize = 1_000;

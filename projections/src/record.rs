@@ -19,12 +19,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use minutebook_log::catalogue::*;
 use minutebook_log::{Event, EventHash, LogReader, Payload, Seq, StreamVersion};
+use serde::{Deserialize, Serialize};
 
 /// Events read per page while catching up.
 pub const RECORD_PAGE_EVENTS: usize = 1_000;
 
 /// The record as it stands after the events applied so far.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Position of the next event to apply.
     position: u64,
@@ -34,12 +35,44 @@ pub struct Record {
     pub meetings: BTreeMap<MeetingId, Meeting>,
     /// Where each item, point, decision and action an event recorded now
     /// lives, by that event's position.
-    entries: HashMap<Seq, (MeetingId, u32)>,
+    entries: EntryIndex,
     /// Events that did not decode as catalogue events, with why.
     pub undecodable: Vec<(Seq, String)>,
+    /// When the log recorded the event being applied.
+    #[serde(skip)]
+    at_us: Transient<i64>,
+    /// What changed since the store last saved the record.
+    #[serde(skip)]
+    pub(crate) dirty: Transient<Dirty>,
 }
 
-#[derive(Clone, Debug)]
+/// Where each entry lives: the event's position → its meeting and item.
+pub(crate) type EntryIndex = HashMap<Seq, (MeetingId, u32)>;
+
+/// Working state that is not part of what the record says: never saved,
+/// and equal whatever it holds, so that two records compare by content.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Transient<T>(pub(crate) T);
+
+impl<T> PartialEq for Transient<T> {
+    fn eq(&self, _: &Transient<T>) -> bool {
+        true
+    }
+}
+
+/// The parts of a record changed since it was last saved.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Dirty {
+    pub(crate) bodies: std::collections::BTreeSet<BodyId>,
+    pub(crate) people: std::collections::BTreeSet<PersonId>,
+    pub(crate) meetings: std::collections::BTreeSet<MeetingId>,
+    pub(crate) streams: std::collections::BTreeSet<String>,
+    pub(crate) entries: Vec<Seq>,
+    /// Undecodable events from this index of `undecodable` on.
+    pub(crate) undecodable_from: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Body {
     pub id: BodyId,
     pub name: String,
@@ -55,7 +88,7 @@ pub struct Body {
 }
 
 /// One span of a person's membership in one role.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenure {
     pub person: PersonId,
     pub role: MemberRole,
@@ -83,7 +116,7 @@ impl Body {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
     pub id: PersonId,
     pub name: String,
@@ -108,14 +141,14 @@ impl Person {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningKey {
     pub public_key: [u8; 32],
     pub registered_at: Seq,
     pub revoked_at: Option<Seq>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MeetingStatus {
     Scheduled,
     Cancelled,
@@ -123,7 +156,7 @@ pub enum MeetingStatus {
     Closed,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meeting {
     pub id: MeetingId,
     pub body: BodyId,
@@ -142,25 +175,26 @@ pub struct Meeting {
     pub whips: Vec<(Seq, WhipDeclared)>,
     /// Items in the order they were taken.
     pub items: Vec<Item>,
-    /// Position of `draft.published`, once it is.
+    /// Position of `draft.published`, once it is, and when.
     pub draft_published: Option<Seq>,
+    pub draft_published_at_us: Option<i64>,
     pub revisions: Vec<(Seq, DraftRevised)>,
     pub confirmation: Option<Confirmation>,
     pub signatures: Vec<Signature>,
-    pub corrections: Vec<(Seq, MinutesCorrected)>,
+    pub corrections: Vec<Correction>,
     /// Redacted events of this meeting, with their legal basis.
     pub redactions: Vec<(Seq, String)>,
     /// Hashes of the meeting stream's events, by stream version - 1.
     pub event_hashes: Vec<EventHash>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paper {
     pub seq: Seq,
     pub paper: PaperAttached,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendance {
     pub seq: Seq,
     pub person: PersonId,
@@ -170,20 +204,20 @@ pub struct Attendance {
     pub left_at: Option<TimeOfDay>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Apology {
     pub seq: Seq,
     pub person: PersonId,
     pub substitute: Option<PersonId>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Declaration {
     pub seq: Seq,
     pub declaration: InterestDeclared,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub seq: Seq,
     pub number: u32,
@@ -201,7 +235,7 @@ pub struct Item {
 }
 
 /// Text with the position of the event that set it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {
     pub text: String,
     pub set_at: Seq,
@@ -216,7 +250,7 @@ impl Text {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub text: Text,
     pub kind: EntryKind,
@@ -225,29 +259,39 @@ pub struct Entry {
     pub redacted: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EntryKind {
     Point,
     Decision(DecisionRecorded),
     Action { action: ActionAgreed, updates: BTreeMap<Seq, ActionUpdate> },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionUpdate {
     pub note: String,
     pub meeting: Option<MeetingId>,
     pub closed: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Confirmation {
     pub seq: Seq,
+    /// When the log recorded it (microseconds since the Unix epoch, UTC).
+    pub recorded_at_us: i64,
     pub confirmed: MinutesConfirmed,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub seq: Seq,
+    pub recorded_at_us: i64,
+    pub corrected: MinutesCorrected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub seq: Seq,
+    pub recorded_at_us: i64,
     pub signed: MinutesSigned,
 }
 
@@ -294,6 +338,23 @@ impl Record {
         StreamVersion(self.streams.get(stream).copied().unwrap_or(0))
     }
 
+    pub(crate) fn parts(&self) -> (&HashMap<String, u64>, &EntryIndex) {
+        (&self.streams, &self.entries)
+    }
+
+    /// A record put back together from saved parts.
+    pub(crate) fn from_parts(
+        position: u64,
+        streams: HashMap<String, u64>,
+        entries: EntryIndex,
+        bodies: BTreeMap<BodyId, Body>,
+        people: BTreeMap<PersonId, Person>,
+        meetings: BTreeMap<MeetingId, Meeting>,
+        undecodable: Vec<(Seq, String)>,
+    ) -> Record {
+        Record { position, streams, bodies, people, meetings, entries, undecodable, ..Record::default() }
+    }
+
     /// Where the entry the event at `seq` recorded lives.
     pub fn entry_location(&self, seq: Seq) -> Option<(&MeetingId, u32)> {
         self.entries.get(&seq).map(|(meeting, item)| (meeting, *item))
@@ -306,7 +367,10 @@ impl Record {
         let seq = event.envelope.seq();
         assert_eq!(seq.0, self.position, "events are applied in order, each once");
         self.position += 1;
-        *self.streams.entry(event.envelope.stream().to_owned()).or_default() += 1;
+        self.at_us.0 = event.envelope.recorded_at_us();
+        let stream = event.envelope.stream();
+        *self.streams.entry(stream.to_owned()).or_default() += 1;
+        self.mark_stream(stream);
         if let Some(meeting) = event.envelope.stream().strip_prefix("meeting:") {
             if let Some(meeting) = MeetingId::new(meeting).ok().and_then(|id| self.meetings.get_mut(&id)) {
                 meeting.event_hashes.push(event.hash);
@@ -316,7 +380,10 @@ impl Record {
             Payload::Present { bytes, .. } => {
                 match DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes) {
                     Ok(domain_event) => self.apply_domain(seq, event.hash, event.envelope.stream(), &domain_event),
-                    Err(error) => self.undecodable.push((seq, error.0)),
+                    Err(error) => {
+                        self.dirty.0.undecodable_from.get_or_insert(self.undecodable.len());
+                        self.undecodable.push((seq, error.0));
+                    }
                 }
             }
             Payload::Redacted { .. } => {
@@ -406,7 +473,9 @@ impl Record {
             DomainEvent::MeetingScheduled(e) => {
                 if let Some(body) = self.bodies.get_mut(&e.body) {
                     body.meetings.push(e.meeting.clone());
+                    self.dirty.0.bodies.insert(e.body.clone());
                 }
+                self.dirty.0.meetings.insert(e.meeting.clone());
                 self.meetings.insert(
                     e.meeting.clone(),
                     Meeting {
@@ -427,6 +496,7 @@ impl Record {
                         whips: Vec::new(),
                         items: Vec::new(),
                         draft_published: None,
+                        draft_published_at_us: None,
                         revisions: Vec::new(),
                         confirmation: None,
                         signatures: Vec::new(),
@@ -565,6 +635,7 @@ impl Record {
             }
             DomainEvent::DraftPublished(e) => {
                 meeting.draft_published = Some(seq);
+                meeting.draft_published_at_us = Some(self.at_us.0);
                 for assignment in &e.minutes {
                     if let Some(item) = item_mut(meeting, assignment.item) {
                         item.minute = Some(assignment.minute);
@@ -586,16 +657,24 @@ impl Record {
                     }
                 }
             }
-            DomainEvent::MinutesConfirmed(e) => meeting.confirmation = Some(Confirmation { seq, confirmed: e.clone() }),
-            DomainEvent::MinutesSigned(e) => meeting.signatures.push(Signature { seq, signed: e.clone() }),
+            DomainEvent::MinutesConfirmed(e) => {
+                meeting.confirmation = Some(Confirmation { seq, recorded_at_us: self.at_us.0, confirmed: e.clone() })
+            }
+            DomainEvent::MinutesSigned(e) => {
+                meeting.signatures.push(Signature { seq, recorded_at_us: self.at_us.0, signed: e.clone() })
+            }
             DomainEvent::MinutesCorrected(e) => {
-                upsert(&mut meeting.corrections, |c| c.0, (seq, e.clone()));
+                // A redaction's residue keeps the time of the correction.
+                let recorded_at_us =
+                    meeting.corrections.iter().find(|c| c.seq == seq).map_or(self.at_us.0, |c| c.recorded_at_us);
+                upsert(&mut meeting.corrections, |c| c.seq, Correction { seq, recorded_at_us, corrected: e.clone() });
                 set_entry_text(meeting, e.target, &e.text, seq);
             }
             _ => {}
         }
         if let Some(item) = located {
             self.entries.insert(seq, (meeting_id, item));
+            self.dirty.0.entries.push(seq);
         }
     }
 
@@ -625,6 +704,20 @@ impl Record {
         }
     }
 
+    /// Marks the stream and the entity it belongs to as changed.
+    fn mark_stream(&mut self, stream: &str) {
+        let dirty = &mut self.dirty.0;
+        dirty.streams.insert(stream.to_owned());
+        if let Some((kind, id)) = stream.split_once(':') {
+            match kind {
+                "body" => dirty.bodies.extend(BodyId::new(id).ok()),
+                "person" => dirty.people.extend(PersonId::new(id).ok()),
+                "meeting" => dirty.meetings.extend(MeetingId::new(id).ok()),
+                _ => {}
+            }
+        }
+    }
+
     fn body_of_stream(&mut self, stream: &str) -> Option<&mut Body> {
         let id = BodyId::new(stream.strip_prefix("body:")?).ok()?;
         self.bodies.get_mut(&id)
@@ -634,6 +727,7 @@ impl Record {
         let Some((source, item)) = self.entries.get(&action).cloned() else {
             return;
         };
+        self.dirty.0.meetings.insert(source.clone());
         let entry =
             self.meetings.get_mut(&source).and_then(|m| item_mut(m, item)).and_then(|i| i.entries.get_mut(&action));
         if let Some(Entry { kind: EntryKind::Action { updates, .. }, .. }) = entry {

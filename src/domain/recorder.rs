@@ -2,10 +2,12 @@
 //! appends its events with the stream versions the decision read, all
 //! under one lock so that commands apply one at a time and in order.
 
+use std::ops::Deref;
 use std::sync::{Mutex, MutexGuard};
 
 use minutebook_log::{AppendBatch, AppendOutcome, Event, EventId, ExpectedVersion, Log, NewEvent, Seq, TreeHash};
-use minutebook_projections::record::{catch_up, Record};
+use minutebook_projections::record::Record;
+use minutebook_projections::store::{ProjectionError, Projections};
 
 use super::command::{Actor, Command};
 use super::decide::{decide, signing_statement, Decision, LogLookup};
@@ -20,6 +22,8 @@ pub enum CommandError {
     Refused(Refusal),
     /// The log refused or failed; see the log's error.
     Log(minutebook_log::Error),
+    /// The saved projections could not be read or written.
+    Projections(String),
 }
 
 impl std::fmt::Display for CommandError {
@@ -27,6 +31,7 @@ impl std::fmt::Display for CommandError {
         match self {
             CommandError::Refused(refusal) => write!(f, "refused ({}): {}", refusal.rule.name(), refusal.message),
             CommandError::Log(error) => write!(f, "{error}"),
+            CommandError::Projections(message) => write!(f, "{message}"),
         }
     }
 }
@@ -39,9 +44,28 @@ impl From<minutebook_log::Error> for CommandError {
     }
 }
 
+impl From<ProjectionError> for CommandError {
+    fn from(error: ProjectionError) -> CommandError {
+        match error {
+            ProjectionError::Log(error) => CommandError::Log(error),
+            ProjectionError::Store(message) => CommandError::Projections(message),
+        }
+    }
+}
+
 pub struct Recorder {
     log: Log,
-    record: Mutex<Record>,
+    projections: Mutex<Projections>,
+}
+
+/// The record, held while it is read.
+pub struct RecordGuard<'a>(MutexGuard<'a, Projections>);
+
+impl Deref for RecordGuard<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        self.0.record()
+    }
 }
 
 /// What a recorded command appended.
@@ -52,10 +76,12 @@ pub struct Recorded {
 }
 
 impl Recorder {
-    pub fn new(log: Log) -> Result<Recorder, minutebook_log::Error> {
-        let mut record = Record::new();
-        catch_up(&log.reader(), &mut record)?;
-        Ok(Recorder { log, record: Mutex::new(record) })
+    /// Opens the saved projections of the log's data directory and
+    /// catches them up with the log.
+    pub fn new(log: Log) -> Result<Recorder, CommandError> {
+        let mut projections = Projections::open(log.directory())?;
+        projections.catch_up(&log.reader())?;
+        Ok(Recorder { log, projections: Mutex::new(projections) })
     }
 
     pub fn log(&self) -> &Log {
@@ -63,16 +89,17 @@ impl Recorder {
     }
 
     /// The record, caught up with the log.
-    pub fn record(&self) -> Result<MutexGuard<'_, Record>, minutebook_log::Error> {
-        let mut record = self.record.lock().unwrap();
-        catch_up(&self.log.reader(), &mut record)?;
-        Ok(record)
+    pub fn record(&self) -> Result<RecordGuard<'_>, CommandError> {
+        let mut projections = self.projections.lock().unwrap();
+        projections.catch_up(&self.log.reader())?;
+        Ok(RecordGuard(projections))
     }
 
     /// Decides and appends one command.
     pub fn execute(&self, actor: &Actor, command: &Command) -> Result<Recorded, CommandError> {
-        let mut record = self.record()?;
-        let decision = decide(&record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
+        let mut projections = self.record()?;
+        let record = &*projections;
+        let decision = decide(record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
         let mut batch = AppendBatch::new();
         let mut streams: Vec<&String> = Vec::new();
         for stream in decision.events.iter().map(|(stream, _)| stream).chain(&decision.reads) {
@@ -98,7 +125,7 @@ impl Recorder {
             batch = batch.redact(*seq, notice.clone());
         }
         let outcome = self.log.append(batch)?;
-        catch_up(&self.log.reader(), &mut record)?;
+        projections.0.catch_up(&self.log.reader())?;
         Ok(Recorded { decision, outcome })
     }
 

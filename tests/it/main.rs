@@ -12,3 +12,4 @@ mod log;
 mod log_format;
 mod merkle;
 mod projections;
+mod views;

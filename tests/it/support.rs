@@ -134,3 +134,11 @@ impl Rng {
 pub fn slow_tests() -> bool {
     std::env::var_os("RUN_SLOW_TESTS").is_some()
 }
+
+/// Runs the minutebook binary; returns its exit code, stdout and stderr.
+pub fn run_cli(args: &[&str]) -> (i32, String, String) {
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_minutebook")).args(args).output().expect("run minutebook");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
+    (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
+}

@@ -233,8 +233,8 @@ impl MemberRole {
             MemberRole::Chair => "Chair",
             MemberRole::ViceChair => "Vice-Chair",
             MemberRole::Member => "Member",
-            MemberRole::CoOpted { voting: true } => "Co-opted Member (voting)",
-            MemberRole::CoOpted { voting: false } => "Co-opted Member (non-voting)",
+            MemberRole::CoOpted { voting: true } => "Co-opted Member, voting",
+            MemberRole::CoOpted { voting: false } => "Co-opted Member, non-voting",
         }
     }
 }
