@@ -245,10 +245,10 @@ fn verify_cold(directory: &std::path::Path, what: &str) -> Result<(), String> {
     Ok(())
 }
 
-struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(pub(crate) PathBuf);
 
 impl ScratchDir {
-    fn new() -> Result<ScratchDir, String> {
+    pub(crate) fn new() -> Result<ScratchDir, String> {
         let path = std::env::temp_dir().join(format!("minutebook-bench-{}-{}", std::process::id(), EventId::random()));
         Ok(ScratchDir(path))
     }

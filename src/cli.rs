@@ -183,6 +183,8 @@ enum StatementCommand {
 enum BenchCommand {
     /// Appends, group commit, verification, replay and proofs, on a scratch data directory.
     Log(crate::bench::LogBenchArgs),
+    /// Rebuild every projection from a log of 1,000,000 events of a realistic mix, and read minutes.
+    Projections(crate::bench_projections::ProjectionsBenchArgs),
 }
 
 /// An error for the user: the message, and the exit code it maps to.
@@ -273,6 +275,10 @@ fn try_main() -> Result<(), Failure> {
         Command::Rebuild { data } => rebuild(&data.data),
         Command::Minutes { data, meeting, format, at, public } => {
             print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
+        }
+        Command::Bench { bench: BenchCommand::Projections(args) } => {
+            crate::bench_projections::projections(&args)?;
+            Ok(())
         }
         Command::Bench { bench: BenchCommand::Log(args) } => {
             crate::bench::log(&args)?;

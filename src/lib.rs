@@ -3,6 +3,7 @@
 //! minutebook-projections.
 
 mod bench;
+mod bench_projections;
 pub mod cli;
 pub mod domain;
 pub mod keyfile;

@@ -67,7 +67,6 @@ pub(crate) struct Dirty {
     pub(crate) people: std::collections::BTreeSet<PersonId>,
     pub(crate) meetings: std::collections::BTreeSet<MeetingId>,
     pub(crate) streams: std::collections::BTreeSet<String>,
-    pub(crate) entries: Vec<Seq>,
     /// Undecodable events from this index of `undecodable` on.
     pub(crate) undecodable_from: Option<usize>,
 }
@@ -338,20 +337,30 @@ impl Record {
         StreamVersion(self.streams.get(stream).copied().unwrap_or(0))
     }
 
-    pub(crate) fn parts(&self) -> (&HashMap<String, u64>, &EntryIndex) {
-        (&self.streams, &self.entries)
+    pub(crate) fn streams(&self) -> &HashMap<String, u64> {
+        &self.streams
     }
 
     /// A record put back together from saved parts.
     pub(crate) fn from_parts(
         position: u64,
         streams: HashMap<String, u64>,
-        entries: EntryIndex,
         bodies: BTreeMap<BodyId, Body>,
         people: BTreeMap<PersonId, Person>,
         meetings: BTreeMap<MeetingId, Meeting>,
         undecodable: Vec<(Seq, String)>,
     ) -> Record {
+        // The entry index follows from the meetings: every item, and every
+        // entry of an item, by the position of the event that recorded it.
+        let mut entries = EntryIndex::new();
+        for meeting in meetings.values() {
+            for item in &meeting.items {
+                entries.insert(item.seq, (meeting.id.clone(), item.number));
+                for seq in item.entries.keys() {
+                    entries.insert(*seq, (meeting.id.clone(), item.number));
+                }
+            }
+        }
         Record { position, streams, bodies, people, meetings, entries, undecodable, ..Record::default() }
     }
 
@@ -369,17 +378,18 @@ impl Record {
         self.position += 1;
         self.at_us.0 = event.envelope.recorded_at_us();
         let stream = event.envelope.stream();
-        *self.streams.entry(stream.to_owned()).or_default() += 1;
+        match self.streams.get_mut(stream) {
+            Some(version) => *version += 1,
+            None => drop(self.streams.insert(stream.to_owned(), 1)),
+        }
         self.mark_stream(stream);
-        if let Some(meeting) = event.envelope.stream().strip_prefix("meeting:") {
-            if let Some(meeting) = MeetingId::new(meeting).ok().and_then(|id| self.meetings.get_mut(&id)) {
-                meeting.event_hashes.push(event.hash);
-            }
+        if let Some(meeting) = stream.strip_prefix("meeting:").and_then(|id| self.meetings.get_mut(id)) {
+            meeting.event_hashes.push(event.hash);
         }
         match &event.payload {
             Payload::Present { bytes, .. } => {
                 match DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes) {
-                    Ok(domain_event) => self.apply_domain(seq, event.hash, event.envelope.stream(), &domain_event),
+                    Ok(domain_event) => self.apply_domain(seq, event.hash, event.envelope.stream(), domain_event),
                     Err(error) => {
                         self.dirty.0.undecodable_from.get_or_insert(self.undecodable.len());
                         self.undecodable.push((seq, error.0));
@@ -388,14 +398,14 @@ impl Record {
             }
             Payload::Redacted { .. } => {
                 if let Some((residue, basis)) = residue {
-                    self.apply_domain(seq, event.hash, event.envelope.stream(), residue);
+                    self.apply_domain(seq, event.hash, event.envelope.stream(), residue.clone());
                     self.mark_redacted(seq, event.envelope.stream(), basis);
                 }
             }
         }
     }
 
-    fn apply_domain(&mut self, seq: Seq, hash: EventHash, stream: &str, event: &DomainEvent) {
+    fn apply_domain(&mut self, seq: Seq, hash: EventHash, stream: &str, event: DomainEvent) {
         match event {
             DomainEvent::BodyRegistered(e) => {
                 self.bodies.insert(
@@ -511,17 +521,14 @@ impl Record {
                 if let Some(meeting) = meeting.and_then(|id| self.meetings.get_mut(&id)) {
                     meeting.redactions.push((e.target, e.legal_basis.clone()));
                 }
-                self.redact_in_place(e, stream);
+                self.redact_in_place(&e, stream);
             }
             _ => self.apply_meeting(seq, stream, event),
         }
     }
 
-    fn apply_meeting(&mut self, seq: Seq, stream: &str, event: &DomainEvent) {
-        let Some(meeting_id) = stream.strip_prefix("meeting:").and_then(|id| MeetingId::new(id).ok()) else {
-            return;
-        };
-        let Some(meeting) = self.meetings.get_mut(&meeting_id) else {
+    fn apply_meeting(&mut self, seq: Seq, stream: &str, event: DomainEvent) {
+        let Some(meeting) = stream.strip_prefix("meeting:").and_then(|id| self.meetings.get_mut(id)) else {
             return;
         };
         let mut located: Option<u32> = None;
@@ -535,8 +542,8 @@ impl Record {
                 meeting.status = MeetingStatus::Cancelled;
                 meeting.cancelled_reason = Some(e.reason.clone());
             }
-            DomainEvent::AgendaPublished(e) => meeting.agenda = e.items.clone(),
-            DomainEvent::PaperAttached(e) => upsert(&mut meeting.papers, |p| p.seq, Paper { seq, paper: e.clone() }),
+            DomainEvent::AgendaPublished(e) => meeting.agenda = e.items,
+            DomainEvent::PaperAttached(e) => upsert(&mut meeting.papers, |p| p.seq, Paper { seq, paper: e }),
             DomainEvent::MeetingOpened(e) => {
                 meeting.status = MeetingStatus::InSession;
                 meeting.opened_at = Some(e.at);
@@ -545,8 +552,8 @@ impl Record {
                 let left_at = meeting.attendance.iter().find(|a| a.seq == seq).and_then(|a| a.left_at);
                 let entry = Attendance {
                     seq,
-                    person: e.person.clone(),
-                    capacity: e.capacity.clone(),
+                    person: e.person,
+                    capacity: e.capacity,
                     presiding: e.presiding,
                     arrived_at: e.arrived_at,
                     left_at,
@@ -559,18 +566,18 @@ impl Record {
                 }
             }
             DomainEvent::ApologiesRecorded(e) => {
-                let entry = Apology { seq, person: e.person.clone(), substitute: e.substitute.clone() };
+                let entry = Apology { seq, person: e.person, substitute: e.substitute };
                 upsert(&mut meeting.apologies, |a| a.seq, entry);
             }
             DomainEvent::InterestDeclared(e) => {
-                upsert(&mut meeting.declarations, |d| d.seq, Declaration { seq, declaration: e.clone() })
+                upsert(&mut meeting.declarations, |d| d.seq, Declaration { seq, declaration: e })
             }
-            DomainEvent::WhipDeclared(e) => upsert(&mut meeting.whips, |w| w.0, (seq, e.clone())),
+            DomainEvent::WhipDeclared(e) => upsert(&mut meeting.whips, |w| w.0, (seq, e)),
             DomainEvent::ItemTaken(e) => {
                 meeting.items.push(Item {
                     seq,
                     number: e.item,
-                    title: Text { text: e.title.clone(), set_at: seq },
+                    title: Text { text: e.title, set_at: seq },
                     kind: e.kind,
                     withdrawn: None,
                     minute: None,
@@ -589,18 +596,21 @@ impl Record {
             }
             DomainEvent::PresenterRecorded(e) => {
                 if let Some(item) = item_mut(meeting, e.item) {
-                    upsert(&mut item.presenters, |p| p.0, (seq, e.clone()));
+                    upsert(&mut item.presenters, |p| p.0, (seq, e));
                 }
             }
             DomainEvent::PointRecorded(e) => {
-                insert_entry(meeting, e.item, seq, &e.text, EntryKind::Point);
+                insert_entry(meeting, e.item, seq, e.text, EntryKind::Point);
                 located = Some(e.item);
             }
-            DomainEvent::DecisionRecorded(e) => {
-                insert_entry(meeting, e.item, seq, &e.text, EntryKind::Decision(e.clone()));
-                located = Some(e.item);
+            // The text lives in the entry (revisions and corrections change
+            // it), not in the stored decision or action.
+            DomainEvent::DecisionRecorded(mut e) => {
+                let (item, text) = (e.item, std::mem::take(&mut e.text));
+                insert_entry(meeting, item, seq, text, EntryKind::Decision(e));
+                located = Some(item);
             }
-            DomainEvent::ActionAgreed(e) => {
+            DomainEvent::ActionAgreed(mut e) => {
                 let updates = item_mut(meeting, e.item)
                     .and_then(|item| item.entries.get(&seq))
                     .and_then(|entry| match &entry.kind {
@@ -608,8 +618,9 @@ impl Record {
                         _ => None,
                     })
                     .unwrap_or_default();
-                insert_entry(meeting, e.item, seq, &e.text, EntryKind::Action { action: e.clone(), updates });
-                located = Some(e.item);
+                let (item, text) = (e.item, std::mem::take(&mut e.text));
+                insert_entry(meeting, item, seq, text, EntryKind::Action { action: e, updates });
+                located = Some(item);
             }
             DomainEvent::PublicExcluded(e) => {
                 if let Some(item) = item_mut(meeting, e.item) {
@@ -631,7 +642,7 @@ impl Record {
             }
             DomainEvent::MeetingClosed(e) => {
                 meeting.status = MeetingStatus::Closed;
-                meeting.closed = Some(e.clone());
+                meeting.closed = Some(e);
             }
             DomainEvent::DraftPublished(e) => {
                 meeting.draft_published = Some(seq);
@@ -647,7 +658,7 @@ impl Record {
                 match &e.change {
                     Revision::ReplaceText { target, text } => set_entry_text(meeting, *target, text, seq),
                     Revision::AddPoint { item, text } => {
-                        insert_entry(meeting, *item, seq, text, EntryKind::Point);
+                        insert_entry(meeting, *item, seq, text.clone(), EntryKind::Point);
                         located = Some(*item);
                     }
                     Revision::Strike { target } => {
@@ -658,23 +669,23 @@ impl Record {
                 }
             }
             DomainEvent::MinutesConfirmed(e) => {
-                meeting.confirmation = Some(Confirmation { seq, recorded_at_us: self.at_us.0, confirmed: e.clone() })
+                meeting.confirmation = Some(Confirmation { seq, recorded_at_us: self.at_us.0, confirmed: e })
             }
             DomainEvent::MinutesSigned(e) => {
-                meeting.signatures.push(Signature { seq, recorded_at_us: self.at_us.0, signed: e.clone() })
+                meeting.signatures.push(Signature { seq, recorded_at_us: self.at_us.0, signed: e })
             }
             DomainEvent::MinutesCorrected(e) => {
                 // A redaction's residue keeps the time of the correction.
                 let recorded_at_us =
                     meeting.corrections.iter().find(|c| c.seq == seq).map_or(self.at_us.0, |c| c.recorded_at_us);
-                upsert(&mut meeting.corrections, |c| c.seq, Correction { seq, recorded_at_us, corrected: e.clone() });
                 set_entry_text(meeting, e.target, &e.text, seq);
+                upsert(&mut meeting.corrections, |c| c.seq, Correction { seq, recorded_at_us, corrected: e });
             }
             _ => {}
         }
         if let Some(item) = located {
+            let meeting_id = meeting.id.clone();
             self.entries.insert(seq, (meeting_id, item));
-            self.dirty.0.entries.push(seq);
         }
     }
 
@@ -682,7 +693,7 @@ impl Record {
     /// event put in place.
     fn redact_in_place(&mut self, redaction: &PayloadRedacted, stream: &str) {
         if let Ok(residue) = redaction.decode_residue() {
-            self.apply_domain(redaction.target, redaction.target_hash, stream, &residue);
+            self.apply_domain(redaction.target, redaction.target_hash, stream, residue);
             self.mark_redacted(redaction.target, stream, &redaction.legal_basis);
         }
     }
@@ -707,6 +718,10 @@ impl Record {
     /// Marks the stream and the entity it belongs to as changed.
     fn mark_stream(&mut self, stream: &str) {
         let dirty = &mut self.dirty.0;
+        if dirty.streams.contains(stream) {
+            // Its entity was marked with it.
+            return;
+        }
         dirty.streams.insert(stream.to_owned());
         if let Some((kind, id)) = stream.split_once(':') {
             match kind {
@@ -748,17 +763,17 @@ fn item_mut(meeting: &mut Meeting, number: u32) -> Option<&mut Item> {
     meeting.items.iter_mut().find(|item| item.number == number)
 }
 
-fn insert_entry(meeting: &mut Meeting, item: u32, seq: Seq, text: &str, kind: EntryKind) {
+fn insert_entry(meeting: &mut Meeting, item: u32, seq: Seq, text: String, kind: EntryKind) {
     let Some(item) = item_mut(meeting, item) else {
         return;
     };
     let (struck, redacted, text) = match item.entries.get(&seq) {
         Some(old) => (old.struck, old.redacted.clone(), {
             let mut kept = old.text.clone();
-            kept.set(text, seq);
+            kept.set(&text, seq);
             kept
         }),
-        None => (false, None, Text { text: text.to_owned(), set_at: seq }),
+        None => (false, None, Text { text, set_at: seq }),
     };
     item.entries.insert(seq, Entry { text, kind, struck, redacted });
 }

@@ -11,8 +11,9 @@
 //!
 //! Keys: `format`; `position` (u64 big-endian); `b/<body>`, `p/<person>`,
 //! `m/<meeting>` (postcard of the entity); `s/<stream>` (u64 big-endian);
-//! `e/<seq big-endian>` (postcard of meeting and item); `u/<seq>` (why an
-//! event did not decode).
+//! `u/<seq>` (why an event did not decode). The index from an entry's
+//! event to its meeting and item is not saved: loading rebuilds it from
+//! the meetings.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ use crate::record::{catch_up_to, Body, Meeting, Person, Record, RECORD_PAGE_EVEN
 pub const PROJECTIONS_DIRECTORY: &str = "projections";
 /// What the store holds under `format`; another value means rebuild.
 pub const PROJECTIONS_FORMAT: &str = "minutebook projections 1";
+
+/// Pages of events folded between saves during a long catch-up.
+const SAVE_EVERY_PAGES: u64 = 250;
 
 /// Why the projections could not be read or saved.
 #[derive(Debug)]
@@ -105,9 +109,11 @@ impl Projections {
         let total = reader.len();
         loop {
             let from = self.record.position().0;
-            // Save every few pages so that a long catch-up keeps memory for
-            // the changed set bounded and shows progress.
-            let end = from.saturating_add(50 * RECORD_PAGE_EVENTS as u64).min(total);
+            // Save every so many pages, so that a long catch-up shows
+            // progress and a crash loses little, while an entity changed
+            // throughout (a meeting's events are close together) is
+            // written about once.
+            let end = from.saturating_add(SAVE_EVERY_PAGES * RECORD_PAGE_EVENTS as u64).min(total);
             let position = catch_up_to(reader, &mut self.record, end)?;
             self.save()?;
             progress(position.0, total);
@@ -145,13 +151,10 @@ impl Projections {
         for id in &dirty.meetings {
             put(&mut batch, format!("m/{id}").as_bytes(), self.record.meetings.get(id));
         }
-        let (streams, entries) = self.record.parts();
+        let streams = self.record.streams();
         for stream in &dirty.streams {
             let version = streams.get(stream).copied().unwrap_or(0);
             batch.insert(format!("s/{stream}").into_bytes(), version.to_be_bytes().to_vec());
-        }
-        for seq in &dirty.entries {
-            put(&mut batch, &seq_key(b"e/", *seq), entries.get(seq));
         }
         if let Some(from) = dirty.undecodable_from {
             for (seq, why) in &self.record.undecodable[from..] {
@@ -208,19 +211,13 @@ fn load(db: &sled::Db) -> Result<Option<Record>, String> {
         let version = u64::from_be_bytes(value.as_ref().try_into().map_err(|_| "a stream version is not 8 bytes")?);
         streams.insert(stream, version);
     }
-    let mut entries = HashMap::new();
-    for item in db.scan_prefix(b"e/") {
-        let (key, value) = item.map_err(|e| e.to_string())?;
-        let seq = Seq(u64::from_be_bytes(key[2..].try_into().map_err(|_| "an entry key is not 8 bytes")?));
-        entries.insert(seq, postcard::from_bytes(&value).map_err(|e| e.to_string())?);
-    }
     let mut undecodable = Vec::new();
     for item in db.scan_prefix(b"u/") {
         let (key, value) = item.map_err(|e| e.to_string())?;
         let seq = Seq(u64::from_be_bytes(key[2..].try_into().map_err(|_| "a key is not 8 bytes")?));
         undecodable.push((seq, String::from_utf8_lossy(&value).into_owned()));
     }
-    Ok(Some(Record::from_parts(position, streams, entries, bodies, people, meetings, undecodable)))
+    Ok(Some(Record::from_parts(position, streams, bodies, people, meetings, undecodable)))
 }
 
 fn load_map<K: Ord, V: serde::de::DeserializeOwned + HasId<K>>(

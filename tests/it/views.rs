@@ -449,3 +449,28 @@ fn the_cli_rebuilds_projections_and_prints_minutes_in_every_form() {
     assert_eq!(code, 2);
     assert!(stderr.contains("format \"pdf\" is not one of markdown, html, json, canonical"), "{stderr}");
 }
+
+#[test]
+fn saved_projections_follow_the_log_while_running() {
+    let world = World::at(Stage::InSession);
+    let (_dir, data) = world.close();
+    let log = std::sync::Arc::new(Log::open(&data).unwrap());
+    let mut projections = Projections::open(&data).unwrap();
+    projections.catch_up(&log.reader()).unwrap();
+    let before = projections.record().position();
+    let recorder_log = log.clone();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let event = DomainEvent::PointRecorded(PointRecorded { item: 5, text: "Followed.".into() });
+        let mut new = crate::support::event(&m(M1).stream(), &event.encode());
+        new.event_type = event.event_type().into();
+        recorder_log.append(crate::support::one(new)).unwrap();
+    });
+    let position = projections.follow(&log.reader(), std::time::Duration::from_secs(10)).unwrap();
+    writer.join().unwrap();
+    assert_eq!(position.0, before.0 + 1);
+    assert!(canonical_text(projections.record(), &m(M1)).unwrap().contains("point: \"Followed.\""));
+    // Nothing new: follow returns after its timeout with the same position.
+    let position = projections.follow(&log.reader(), std::time::Duration::from_millis(20)).unwrap();
+    assert_eq!(position.0, before.0 + 1);
+}

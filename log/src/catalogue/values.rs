@@ -38,6 +38,14 @@ macro_rules! id_type {
             }
         }
 
+        // Ordered and hashed as its text, so maps keyed by it can be
+        // searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.serialize_str(&self.0)
