@@ -17,6 +17,8 @@ use minutebook_projections::store::Projections;
 use minutebook_projections::time::{record_at, At};
 use minutebook_projections::view::{self, Audience};
 
+use crate::api;
+use crate::api::tokens::{Role, TokenStore};
 use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
 use crate::domain::{key_registration_statement, Recorder};
 use crate::keyfile::{read_limited, KeyFile};
@@ -85,6 +87,29 @@ enum Command {
     Statement {
         #[command(subcommand)]
         statement: StatementCommand,
+    },
+    /// Serve the HTTP API until SIGTERM or ctrl-c.
+    Serve {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// Create (or reuse) an invented council's minute book, then serve it.
+    Demo {
+        /// The demo's data directory.
+        #[arg(long = "data", default_value = "minutebook-demo")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Create the data and print the tokens, without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Create or revoke API tokens while the server is not running.
+    Token {
+        #[command(subcommand)]
+        token: TokenCommand,
     },
     /// Rebuild every projection from position 0 of the log.
     Rebuild {
@@ -159,6 +184,28 @@ enum KeysCommand {
 }
 
 #[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token (shown once; only its hash is kept).
+    Create {
+        #[command(flatten)]
+        data: DataArg,
+        /// admin, clerk, member or auditor.
+        #[arg(long)]
+        role: String,
+        /// The person the token speaks for (members must name one).
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum StatementCommand {
     /// The signing statement for a meeting's confirmed minutes, pinned to the latest checkpoint.
     Meeting {
@@ -221,6 +268,32 @@ fn try_main() -> Result<(), Failure> {
         Command::Init { data, origin } => {
             Log::init(&data.data, &origin)?;
             println!("initialised {} with origin {origin}", data.data.display());
+            let (token, record) = TokenStore::open(&data.data)?.create(Role::Admin, None)?;
+            println!("admin token (shown once; id {}): {token}", record.id);
+            Ok(())
+        }
+        Command::Serve { data, addr } => {
+            init_tracing();
+            api::serve(&data.data, addr, |bound| println!("serving {} on http://{bound}/", data.data.display()))?;
+            Ok(())
+        }
+        Command::Demo { data, addr, no_serve } => demo(&data, addr, no_serve),
+        Command::Token { token: TokenCommand::Create { data, role, person } } => {
+            let role = Role::parse(&role)?;
+            if role == Role::Member && person.is_none() {
+                return Err("a member's token must name the member: --person ID".into());
+            }
+            if let Some(person) = &person {
+                PersonId::new(person)?;
+            }
+            Log::open(&data.data)?;
+            let (token, record) = TokenStore::open(&data.data)?.create(role, person.as_deref())?;
+            println!("{} token (shown once; id {}): {token}", role.name(), record.id);
+            Ok(())
+        }
+        Command::Token { token: TokenCommand::Revoke { data, id } } => {
+            TokenStore::open(&data.data)?.revoke(&id)?;
+            println!("revoked token {id}");
             Ok(())
         }
         Command::Verify { path, data, json } => verify(path.as_deref().unwrap_or(&data.data), json),
@@ -285,6 +358,57 @@ fn try_main() -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+fn demo(data: &Path, addr: std::net::SocketAddr, no_serve: bool) -> Result<(), Failure> {
+    if crate::demo::create(data)? {
+        println!("created the demo minute book of Eastbrook Borough Council in {}", data.display());
+    } else {
+        println!("reusing the demo minute book in {}", data.display());
+    }
+    let tokens = TokenStore::open(data)?;
+    let mut lines = Vec::new();
+    for (role, person) in [
+        (Role::Admin, None),
+        (Role::Clerk, Some("off-rowe")),
+        (Role::Member, Some("cllr-okoro")),
+        (Role::Auditor, None),
+    ] {
+        let (token, _) = tokens.create(role, person)?;
+        lines.push(format!("  {:<8} {token}", role.name()));
+    }
+    drop(tokens);
+    let print = |base: &str| {
+        println!("tokens (new each run, shown once), as 'Authorization: Bearer TOKEN':");
+        for line in &lines {
+            println!("{line}");
+        }
+        println!("try:");
+        println!("  {base}/v1/bodies");
+        println!("  {base}/v1/meetings/rcsp-2026-03-05/minutes   (Accept: text/html or text/markdown)");
+        println!("  {base}/v1/meetings/rcsp-2026-03-05/trail");
+        println!("  {base}/v1/bodies/riverside-scrutiny/minutes/394");
+        println!("  {base}/v1/checkpoint");
+        println!("the chairs' demo keys are in {}", data.join(crate::demo::DEMO_KEYS_DIRECTORY).display());
+    };
+    if no_serve {
+        print(&format!("http://{addr}"));
+        return Ok(());
+    }
+    init_tracing();
+    api::serve(data, addr, |bound| {
+        println!("serving on http://{bound}/ (ctrl-c to stop)");
+        print(&format!("http://{bound}"));
+    })?;
+    Ok(())
 }
 
 fn rebuild(data: &Path) -> Result<(), Failure> {

@@ -2,8 +2,10 @@
 //! line; the record itself is in minutebook-log and the views over it in
 //! minutebook-projections.
 
+pub mod api;
 mod bench;
 mod bench_projections;
 pub mod cli;
+pub mod demo;
 pub mod domain;
 pub mod keyfile;

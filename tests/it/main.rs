@@ -2,6 +2,7 @@
 
 mod support;
 
+mod api;
 mod checkpoint;
 mod cli;
 mod crash;

@@ -20,7 +20,11 @@ pub struct SignatureBytes(pub [u8; 64]);
 
 impl Serialize for SignatureBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.0)
+        if serializer.is_human_readable() {
+            serializer.collect_str(&crate::types::hex(&self.0))
+        } else {
+            serializer.serialize_bytes(&self.0)
+        }
     }
 }
 
@@ -439,6 +443,16 @@ macro_rules! catalogue {
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum DomainEvent {
             $($variant($variant),)*
+        }
+
+        /// A payload serialises as itself, without the variant: the event
+        /// type travels beside it (in the envelope, or a JSON field).
+        impl Serialize for DomainEvent {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(DomainEvent::$variant(payload) => payload.serialize(serializer),)*
+                }
+            }
         }
 
         /// Every event type with its current schema version.

@@ -184,26 +184,44 @@ impl fmt::Display for TimeOfDay {
     }
 }
 
-// Dates and times are encoded as their components (postcard: the year as
-// a varint, the rest as one byte each), and checked again when decoded.
+// Dates and times are encoded as their components in postcard (the year
+// as a varint, the rest as one byte each) and as text ("2026-03-05",
+// "18:30") in human-readable formats such as JSON; both are checked again
+// when decoded.
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (self.year, self.month, self.day).serialize(serializer)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            (self.year, self.month, self.day).serialize(serializer)
+        }
     }
 }
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            return Date::parse(&text).map_err(serde::de::Error::custom);
+        }
         let (year, month, day) = <(u16, u8, u8)>::deserialize(deserializer)?;
         Date::new(year, month, day).map_err(serde::de::Error::custom)
     }
 }
 impl Serialize for TimeOfDay {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (self.hour, self.minute).serialize(serializer)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            (self.hour, self.minute).serialize(serializer)
+        }
     }
 }
 impl<'de> Deserialize<'de> for TimeOfDay {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<TimeOfDay, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            return TimeOfDay::parse(&text).map_err(serde::de::Error::custom);
+        }
         let (hour, minute) = <(u8, u8)>::deserialize(deserializer)?;
         TimeOfDay::new(hour, minute).map_err(serde::de::Error::custom)
     }

@@ -1,0 +1,644 @@
+//! The HTTP API (axum on tokio): reads of the record and its projections,
+//! the log's checkpoints and proofs, with the caller's role deciding what
+//! each read shows. docs/API.md lists every path and the role matrix.
+//!
+//! Architecture Invariant: only this module knows HTTP and JSON wire
+//! shapes; what a role may see is decided in `visibility` alone.
+
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use minutebook_log::catalogue::{BodyId, DomainEvent, MeetingId};
+use minutebook_log::{merkle, Event, Log, Payload, Seq};
+use minutebook_projections::record::Record;
+use minutebook_projections::time::{record_at, At};
+use minutebook_projections::view::{self, Audience};
+use minutebook_projections::{registers, render, trail};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::Recorder;
+use tokens::{Caller, Role, TokenStore};
+
+/// Most events one page of `/v1/events` returns.
+pub const PAGE_EVENTS_MAX: usize = 1_000;
+/// Largest request body accepted, in bytes.
+pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+/// The cookie the web pages keep a token in.
+pub const TOKEN_COOKIE: &str = "minutebook_token";
+
+pub struct AppState {
+    pub recorder: Recorder,
+    pub tokens: TokenStore,
+    pub data: PathBuf,
+}
+
+/// An error as RFC 9457 problem+json, with a stable `type` per kind.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    detail: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError { status, kind, detail: detail.into() }
+    }
+    fn not_found(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+    fn bad_request(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed", detail)
+    }
+    fn internal(detail: impl std::fmt::Display) -> ApiError {
+        // The detail goes to the log, not to the client.
+        tracing::error!(error = %detail, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = json!({
+            "type": format!("/problems/{}", self.kind),
+            "title": title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Who the request speaks for: a bearer token, or the web pages' cookie;
+/// none is the public. An unknown or revoked token is refused, not
+/// treated as the public, so a client notices.
+fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let cookie = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
+        cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(TOKEN_COOKIE).and_then(|c| c.strip_prefix('=')))
+    });
+    match bearer.or(cookie) {
+        None => Ok(Caller::public()),
+        Some(token) => state
+            .tokens
+            .caller(token)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked")),
+    }
+}
+
+/// What each role may read. The one place the role matrix is enforced
+/// for reads (docs/API.md).
+mod visibility {
+    use super::*;
+
+    pub fn audience(caller: &Caller) -> Audience {
+        match caller.role {
+            Role::Public => Audience::Public,
+            Role::Member | Role::Auditor | Role::Clerk | Role::Admin => Audience::Entitled,
+        }
+    }
+
+    /// Whether the caller may read this event's payload. Redacted payloads
+    /// are gone for everyone; the public reads a meeting's events only once
+    /// its draft is published, and never an exempt item's until released.
+    pub fn payload(record: &Record, caller: &Caller, event: &Event) -> bool {
+        if caller.role != Role::Public {
+            return true;
+        }
+        let Some(meeting) = event.envelope.stream().strip_prefix("meeting:") else {
+            return true;
+        };
+        let Some(meeting) = record.meetings.get(meeting) else {
+            return false;
+        };
+        if meeting.draft_published.is_none() {
+            return false;
+        }
+        match record.entry_location(event.envelope.seq()) {
+            Some((_, item)) => {
+                meeting.item(item).is_none_or(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
+            }
+            None => true,
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/v1/checkpoint", get(checkpoint))
+        .route("/v1/log/key", get(log_key))
+        .route("/v1/bodies", get(bodies))
+        .route("/v1/bodies/{body}", get(body))
+        .route("/v1/bodies/{body}/meetings", get(body_meetings))
+        .route("/v1/bodies/{body}/actions", get(body_actions))
+        .route("/v1/bodies/{body}/registers/{register}", get(body_register))
+        .route("/v1/bodies/{body}/minutes/{number}", get(find_minute))
+        .route("/v1/meetings/{meeting}/minutes", get(minutes))
+        .route("/v1/meetings/{meeting}/trail", get(meeting_trail))
+        .route("/v1/meetings/{meeting}/statement", get(statement))
+        .route("/v1/events", get(events))
+        .route("/v1/events/{seq}", get(event))
+        .route("/v1/proofs/inclusion", get(inclusion))
+        .route("/v1/proofs/consistency", get(consistency))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(axum::middleware::from_fn(request_id))
+        .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+/// Resolves who every request speaks for, before any handler runs, so
+/// that an unknown token is refused on every path alike.
+async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+    match caller(&state, request.headers()) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Gives every request an id (kept from `X-Request-Id` when the client
+/// sent one), logs it with the outcome, and returns it.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            let _ = getrandom::getrandom(&mut bytes);
+            minutebook_log::hex(&bytes)
+        });
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let started = std::time::Instant::now();
+    let mut response = problem_for_rejections(next.run(request).await).await;
+    tracing::info!(request_id = %id, %method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// Errors axum makes itself (an unknown path, a wrong method, a path or
+/// query that does not parse) become problem details like every other.
+async fn problem_for_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), REQUEST_BODY_BYTES_MAX).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_owned();
+    let (kind, detail) = match status {
+        StatusCode::NOT_FOUND => ("not-found", if detail.is_empty() { "no such path".to_owned() } else { detail }),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this path does not take that method".to_owned()),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("too-large", format!("the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes"))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", detail),
+        _ if status.is_server_error() => return ApiError::internal(detail).into_response(),
+        _ => ("malformed", detail),
+    };
+    ApiError::new(status, kind, detail).into_response()
+}
+
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+async fn checkpoint(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
+    let note = state.recorder.log().latest_checkpoint().map_err(ApiError::internal)?.note;
+    Ok(text(note))
+}
+
+async fn log_key(State(state): State<Arc<AppState>>) -> Response {
+    text(format!("{}\n", state.recorder.log().verifier().to_vkey()))
+}
+
+fn body_id(text: &str) -> ApiResult<BodyId> {
+    BodyId::new(text).map_err(|e| ApiError::not_found(format!("no body {text:?}: {e}")))
+}
+
+fn meeting_id(text: &str) -> ApiResult<MeetingId> {
+    MeetingId::new(text).map_err(|e| ApiError::not_found(format!("no meeting {text:?}: {e}")))
+}
+
+/// Runs `read` over the record caught up with the log.
+async fn with_record<T: Send + 'static>(
+    state: &Arc<AppState>,
+    read: impl FnOnce(&Record) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let state = state.clone();
+    blocking(move || {
+        let record = state.recorder.record().map_err(ApiError::internal)?;
+        read(&record)
+    })
+    .await
+}
+
+async fn bodies(State(state): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
+    with_record(&state, |record| {
+        let bodies: Vec<_> = record
+            .bodies
+            .values()
+            .map(|b| json!({"id": b.id, "name": b.name, "kind": format!("{:?}", b.kind), "timezone": b.timezone, "quorum": b.quorum}))
+            .collect();
+        Ok(Json(json!({ "bodies": bodies })))
+    })
+    .await
+}
+
+async fn body(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> ApiResult<Json<serde_json::Value>> {
+    let id = body_id(&id)?;
+    with_record(&state, move |record| {
+        let body = record.bodies.get(&id).ok_or_else(|| ApiError::not_found(format!("no body {id} is registered")))?;
+        let members: Vec<_> = body
+            .tenures
+            .iter()
+            .map(|t| {
+                json!({
+                    "person": t.person, "name": view::name_of(record, &t.person), "role": t.role.title(),
+                    "from": t.from.to_string(), "until": t.until.map(|d| d.to_string()),
+                })
+            })
+            .collect();
+        Ok(Json(json!({
+            "id": body.id, "name": body.name, "kind": format!("{:?}", body.kind), "timezone": body.timezone,
+            "quorum": body.quorum, "next_minute": body.next_minute, "members": members,
+        })))
+    })
+    .await
+}
+
+fn known_body<'r>(record: &'r Record, id: &BodyId) -> ApiResult<&'r minutebook_projections::record::Body> {
+    record.bodies.get(id).ok_or_else(|| ApiError::not_found(format!("no body {id} is registered")))
+}
+
+fn known_meeting<'r>(record: &'r Record, id: &MeetingId) -> ApiResult<&'r minutebook_projections::record::Meeting> {
+    record.meetings.get(id).ok_or_else(|| ApiError::not_found(format!("no meeting {id} is scheduled")))
+}
+
+async fn body_meetings(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = body_id(&id)?;
+    with_record(&state, move |record| {
+        known_body(record, &id)?;
+        Ok(Json(json!({ "meetings": registers::body_meetings(record, &id) })))
+    })
+    .await
+}
+
+async fn body_actions(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = body_id(&id)?;
+    with_record(&state, move |record| {
+        known_body(record, &id)?;
+        // Actions of unpublished or exempt items are not the public's.
+        let public_view: Vec<_> = registers::actions(record, Some(&id))
+            .into_iter()
+            .filter(|a| {
+                record.meetings.get(&a.meeting).is_some_and(|m| {
+                    m.draft_published.is_some()
+                        && m.item(a.item).is_some_and(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
+                })
+            })
+            .collect();
+        Ok(Json(json!({ "actions": public_view })))
+    })
+    .await
+}
+
+async fn body_register(
+    State(state): State<Arc<AppState>>,
+    UrlPath((id, register)): UrlPath<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = body_id(&id)?;
+    with_record(&state, move |record| {
+        known_body(record, &id)?;
+        let value = match register.as_str() {
+            "attendance" => json!({ "attendance": registers::attendance(record, &id) }),
+            "declarations" => json!({ "declarations": registers::declarations(record, &id) }),
+            "flagged-votes" => json!({ "flagged_votes": registers::flagged_votes(record, &id) }),
+            "inquorate" => json!({ "inquorate": registers::inquorate_meetings(record, &id) }),
+            other => {
+                return Err(ApiError::not_found(format!(
+                    "no register {other:?}: there are attendance, declarations, flagged-votes and inquorate"
+                )))
+            }
+        };
+        Ok(Json(value))
+    })
+    .await
+}
+
+async fn find_minute(
+    State(state): State<Arc<AppState>>,
+    UrlPath((id, number)): UrlPath<(String, u32)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = body_id(&id)?;
+    with_record(&state, move |record| {
+        known_body(record, &id)?;
+        let (meeting, item) = registers::find_minute(record, &id, number)
+            .ok_or_else(|| ApiError::not_found(format!("{id} has no minute {number}")))?;
+        Ok(Json(json!({ "body": id, "minute": number, "meeting": meeting, "item": item })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct AtQuery {
+    at: Option<String>,
+}
+
+async fn minutes(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+    Query(query): Query<AtQuery>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let id = meeting_id(&id)?;
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let state2 = state.clone();
+    blocking(move || {
+        let current = state2.recorder.record().map_err(ApiError::internal)?;
+        let meeting = known_meeting(&current, &id)?;
+        let timezone = current.bodies.get(&meeting.body).map_or("UTC".to_owned(), |b| b.timezone.clone());
+        let audience = visibility::audience(&caller);
+        let (model, version) = match query.at {
+            None => (view::minutes(&current, &id, audience), current.stream_version(&id.stream()).0),
+            Some(at) => {
+                let at = At::parse(&at, &timezone).map_err(ApiError::bad_request)?;
+                let reader = state2.recorder.log().reader();
+                let position = at.position(&reader).map_err(ApiError::internal)?;
+                let then = record_at(&reader, position).map_err(ApiError::internal)?;
+                let version = then.stream_version(&id.stream()).0;
+                (view::minutes(&then, &id, audience), version)
+            }
+        };
+        let model =
+            model.ok_or_else(|| ApiError::not_found(format!("meeting {id} was not yet scheduled at that point")))?;
+        let (content_type, body) = if accept.contains("text/html") {
+            ("text/html; charset=utf-8", render::html(&model))
+        } else if accept.contains("text/markdown") {
+            ("text/markdown; charset=utf-8", render::markdown(&model))
+        } else {
+            ("application/json", serde_json::to_string(&model).expect("JSON always encodes"))
+        };
+        let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+        response
+            .headers_mut()
+            .insert(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).expect("a number"));
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Authorization, Cookie"));
+        Ok(response)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct TrailQuery {
+    item: Option<u32>,
+}
+
+async fn meeting_trail(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+    Query(query): Query<TrailQuery>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = meeting_id(&id)?;
+    let state2 = state.clone();
+    blocking(move || {
+        let record = state2.recorder.record().map_err(ApiError::internal)?;
+        let meeting = known_meeting(&record, &id)?;
+        if caller.role == Role::Public && meeting.draft_published.is_none() {
+            return Err(ApiError::not_found(format!("the record of meeting {id} is not published yet")));
+        }
+        let mut entries = trail::meeting_trail(&state2.recorder.log().reader(), &record, &id, query.item)
+            .map_err(ApiError::internal)?;
+        if caller.role == Role::Public {
+            // The public sees that an exempt item's events exist, not what they say.
+            for entry in &mut entries {
+                let withheld = entry
+                    .item
+                    .and_then(|n| meeting.item(n))
+                    .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none());
+                if withheld {
+                    entry.summary = "exempt: not published".to_owned();
+                    entry.change = None;
+                }
+            }
+        }
+        Ok(Json(json!({ "meeting": id, "trail": entries })))
+    })
+    .await
+}
+
+async fn statement(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> ApiResult<Response> {
+    let id = meeting_id(&id)?;
+    let state2 = state.clone();
+    blocking(move || match state2.recorder.statement(&id) {
+        Ok(statement) => Ok(text(statement.to_text())),
+        Err(crate::domain::CommandError::Refused(refusal)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "refused", refusal.message))
+        }
+        Err(error) => Err(ApiError::internal(error)),
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    from: Option<u64>,
+    limit: Option<usize>,
+}
+
+fn event_json(record: &Record, caller: &Caller, event: &Event) -> serde_json::Value {
+    let envelope = &event.envelope;
+    let (payload, salt, redacted) = match &event.payload {
+        Payload::Redacted { notice } => (serde_json::Value::Null, None, Some(notice.clone())),
+        Payload::Present { salt, bytes } if visibility::payload(record, caller, event) => {
+            let decoded = DomainEvent::decode(envelope.event_type(), envelope.schema_version(), bytes)
+                .map(|e| serde_json::to_value(&e).expect("a payload always encodes"))
+                .unwrap_or_else(|e| json!({ "undecodable": e.0 }));
+            (json!({ "hex": minutebook_log::hex(bytes), "decoded": decoded }), Some(salt.to_hex()), None)
+        }
+        Payload::Present { .. } => (json!("withheld"), None, None),
+    };
+    json!({
+        "seq": envelope.seq().0,
+        "stream": envelope.stream(),
+        "stream_version": envelope.stream_version().0,
+        "event_id": envelope.event_id().to_string(),
+        "event_type": envelope.event_type(),
+        "schema_version": envelope.schema_version(),
+        "actor": envelope.actor(),
+        "role": envelope.role(),
+        "recorded_at_us": envelope.recorded_at_us(),
+        "prev_hash": envelope.prev_hash().to_hex(),
+        "payload_hash": envelope.payload_hash().to_hex(),
+        "event_hash": event.hash.to_hex(),
+        "envelope_hex": minutebook_log::hex(&event.envelope_bytes),
+        "salt": salt,
+        "payload": payload,
+        "redacted": redacted,
+    })
+}
+
+async fn events(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<PageQuery>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > PAGE_EVENTS_MAX {
+        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
+    }
+    let from = Seq(query.from.unwrap_or(0));
+    with_record(&state.clone(), move |record| {
+        let events = state.recorder.log().read(from, limit).map_err(ApiError::internal)?;
+        let next = events.last().map(|e| e.envelope.seq().0 + 1);
+        let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
+        Ok(Json(json!({ "events": events, "next": next })))
+    })
+    .await
+}
+
+async fn event(
+    State(state): State<Arc<AppState>>,
+    UrlPath(seq): UrlPath<u64>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    with_record(&state.clone(), move |record| {
+        let event = state
+            .recorder
+            .log()
+            .event(Seq(seq))
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(format!("the log holds no event {seq}")))?;
+        Ok(Json(event_json(record, &caller, &event)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    seq: u64,
+    size: Option<u64>,
+}
+
+async fn inclusion(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<InclusionQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    blocking(move || {
+        let log = state.recorder.log();
+        let size = q.size.unwrap_or_else(|| log.len());
+        let event = log
+            .event(Seq(q.seq))
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found(format!("the log holds no event {}", q.seq)))?;
+        let proof = log.inclusion_proof(Seq(q.seq), size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let root = log.root(size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let checkpoint = log.checkpoint(size).map_err(ApiError::internal)?.map(|c| c.note);
+        Ok(Json(json!({
+            "leaf_index": q.seq, "tree_size": size, "event_hash": event.hash.to_hex(),
+            "leaf_hash": merkle::leaf_hash(&event.hash).to_hex(), "root": root.to_hex(),
+            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(), "checkpoint": checkpoint,
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    size: Option<u64>,
+}
+
+async fn consistency(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    blocking(move || {
+        let log = state.recorder.log();
+        let size = q.size.unwrap_or_else(|| log.len());
+        let proof = log.consistency_proof(q.from, size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let old_root = log.root(q.from).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let new_root = log.root(size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(Json(json!({
+            "old_size": q.from, "new_size": size, "old_root": old_root.to_hex(), "new_root": new_root.to_hex(),
+            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
+        })))
+    })
+    .await
+}
+
+/// Opens the data directory and serves it until SIGTERM or ctrl-c; then
+/// stops accepting, lets requests in flight finish, and closes the log.
+pub fn serve(data: &Path, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
+    let log = Log::open(data).map_err(|e| e.to_string())?;
+    let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
+    let tokens = TokenStore::open(data)?;
+    let state = Arc::new(AppState { recorder, tokens, data: data.to_owned() });
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+        on_ready(bound);
+        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,259 @@
+//! The HTTP API through the router in-process (tower `oneshot`), and the
+//! server and demo end to end.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use minutebook::api::tokens::{Role, TokenStore};
+use minutebook::api::{router, AppState};
+use minutebook::domain::Recorder;
+use minutebook_log::Log;
+use tower::ServiceExt;
+
+use crate::domain::*;
+use crate::support::run_cli;
+
+struct Api {
+    state: Arc<AppState>,
+    tokens: Vec<(Role, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    fn at(stage: Stage) -> Api {
+        let (dir, data) = World::at(stage).close();
+        let tokens = TokenStore::open(&data).unwrap();
+        let mut made = Vec::new();
+        for (role, person) in [
+            (Role::Admin, None),
+            (Role::Clerk, Some("off-rowe")),
+            (Role::Member, Some("cllr-okoro")),
+            (Role::Auditor, None),
+        ] {
+            made.push((role, tokens.create(role, person).unwrap().0));
+        }
+        let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
+        let state = Arc::new(AppState { recorder, tokens, data });
+        Api { state, tokens: made, _dir: dir }
+    }
+
+    fn token(&self, role: Role) -> Option<&str> {
+        self.tokens.iter().find(|(r, _)| *r == role).map(|(_, t)| t.as_str())
+    }
+
+    /// GETs `path` as `role` with an Accept header; returns status, content type and body.
+    fn get(&self, path: &str, role: Role, accept: &str) -> (StatusCode, String, String) {
+        let mut request = Request::get(path).header(header::ACCEPT, accept);
+        if let Some(token) = self.token(role) {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).unwrap())
+    }
+
+    fn send(&self, request: Request<Body>) -> (StatusCode, String, String) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let response = router(self.state.clone()).oneshot(request).await.unwrap();
+            let status = response.status();
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+        })
+    }
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[test]
+fn minutes_come_as_json_markdown_or_html_and_the_public_never_sees_exempt_content() {
+    let api = Api::at(Stage::Published);
+    let path = format!("/v1/meetings/{M1}/minutes");
+    let (status, content_type, body) = api.get(&path, Role::Public, "application/json");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    let minutes = json(&body);
+    assert_eq!(minutes["status"], "draft");
+    assert_eq!(minutes["items"][7]["withheld"], true);
+    assert!(!body.contains("4% below"));
+    let (_, content_type, markdown) = api.get(&path, Role::Public, "text/markdown");
+    assert_eq!(content_type, "text/markdown; charset=utf-8");
+    assert!(markdown.contains("**Draft — subject to confirmation**"), "{markdown}");
+    let (_, content_type, html) = api.get(&path, Role::Public, "text/html");
+    assert_eq!(content_type, "text/html; charset=utf-8");
+    assert!(html.starts_with("<article"));
+    for role in [Role::Member, Role::Auditor, Role::Clerk, Role::Admin] {
+        let (status, _, body) = api.get(&path, role, "application/json");
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("4% below"), "{role:?} is entitled to exempt content");
+    }
+    // A meeting in session is the public's only as its heading.
+    let (_, _, body) = api.get(&format!("/v1/meetings/{M2}/minutes"), Role::Public, "application/json");
+    assert_eq!(json(&body)["content_visible"], false);
+}
+
+#[test]
+fn errors_are_problem_details_and_unknown_tokens_are_refused() {
+    let api = Api::at(Stage::Published);
+    let (status, content_type, body) =
+        api.get("/v1/meetings/no-such-meeting/minutes", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(content_type, "application/problem+json");
+    let problem = json(&body);
+    assert_eq!(problem["type"], "/problems/not-found");
+    assert_eq!(problem["detail"], "no meeting no-such-meeting is scheduled");
+    let request =
+        Request::get("/v1/bodies").header(header::AUTHORIZATION, "Bearer mbt_not-a-token").body(Body::empty()).unwrap();
+    let (status, _, body) = api.send(request);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(json(&body)["detail"], "the token is unknown or revoked");
+    let (status, _, body) = api.get("/v1/events?limit=5000", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(json(&body)["detail"], "limit 5000 is outside 1 to 1000");
+    let (status, _, body) = api.get(&format!("/v1/meetings/{M1}/statement"), Role::Public, "text/plain");
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(json(&body)["detail"].as_str().unwrap().contains("they have not been confirmed"));
+    let (status, _, body) =
+        api.get(&format!("/v1/meetings/{M1}/minutes?at=yesterday"), Role::Public, "application/json");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[test]
+fn events_show_payloads_to_those_entitled_and_hashes_to_everyone() {
+    let api = Api::at(Stage::Published);
+    let (status, _, body) = api.get("/v1/events?from=0&limit=1000", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::OK);
+    let page = json(&body);
+    let events = page["events"].as_array().unwrap();
+    let exempt = events
+        .iter()
+        .find(|e| {
+            e["event_type"] == "point.recorded" && e["stream"] == format!("meeting:{M1}") && e["payload"] == "withheld"
+        })
+        .expect("the exempt point's payload is withheld from the public");
+    let seq = exempt["seq"].as_u64().unwrap();
+    assert_eq!(exempt["event_hash"].as_str().unwrap().len(), 64);
+    let (_, _, body) = api.get(&format!("/v1/events/{seq}"), Role::Auditor, "application/json");
+    let event = json(&body);
+    assert_eq!(event["payload"]["decoded"]["text"], "The preferred bidder's price was 4% below the estimate.");
+    assert_eq!(event["payload"]["decoded"]["item"], 8);
+    // The meeting in session: none of its payloads are the public's yet.
+    assert!(events.iter().filter(|e| e["stream"] == format!("meeting:{M2}")).all(|e| e["payload"] == "withheld"));
+    let (status, _, _) = api.get(&format!("/v1/meetings/{M2}/trail"), Role::Public, "application/json");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = api.get(&format!("/v1/meetings/{M2}/trail"), Role::Clerk, "application/json");
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[test]
+fn registers_proofs_and_the_checkpoint_are_served() {
+    let api = Api::at(Stage::Signed);
+    let (status, content_type, note) = api.get("/v1/checkpoint", Role::Public, "text/plain");
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "text/plain; charset=utf-8"));
+    assert!(note.starts_with(crate::support::ORIGIN), "{note}");
+    let (_, _, body) = api.get("/v1/bodies/riverside-scrutiny/minutes/394", Role::Public, "application/json");
+    assert_eq!(json(&body), serde_json::json!({"body": "riverside-scrutiny", "minute": 394, "meeting": M1, "item": 6}));
+    let (_, _, body) = api.get("/v1/bodies/riverside-scrutiny/registers/attendance", Role::Public, "application/json");
+    assert!(json(&body)["attendance"].as_array().unwrap().len() >= 9);
+    let (status, _, _) = api.get("/v1/bodies/riverside-scrutiny/registers/gifts", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, body) = api.get("/v1/proofs/inclusion?seq=3", Role::Public, "application/json");
+    let proof = json(&body);
+    let hashes: Vec<minutebook_log::TreeHash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| minutebook_log::TreeHash::from_hex(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf = minutebook_log::TreeHash::from_hex(proof["leaf_hash"].as_str().unwrap()).unwrap();
+    let root = minutebook_log::TreeHash::from_hex(proof["root"].as_str().unwrap()).unwrap();
+    minutebook_log::merkle::verify_inclusion(3, proof["tree_size"].as_u64().unwrap(), &leaf, &hashes, &root).unwrap();
+    let (_, _, statement) = api.get(&format!("/v1/meetings/{M1}/statement"), Role::Public, "text/plain");
+    assert!(statement.starts_with("minutebook signing statement v1\n"), "{statement}");
+}
+
+#[test]
+fn the_demo_builds_a_verifiable_council_and_the_server_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let data_arg = data.to_str().unwrap();
+    let (code, stdout, stderr) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("created the demo minute book of Eastbrook Borough Council"), "{stdout}");
+    for role in ["admin", "clerk", "member", "auditor"] {
+        assert!(stdout.lines().any(|l| l.trim_start().starts_with(role) && l.contains("mbt_")), "{role}: {stdout}");
+    }
+    let (code, stdout, _) = run_cli(&["verify", data_arg]);
+    assert_eq!(code, 0, "{stdout}");
+    let (code, stdout, _) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("reusing the demo minute book"), "{stdout}");
+    let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
+    {
+        let record = recorder.record().unwrap();
+        assert_eq!(record.bodies.len(), 2);
+        assert_eq!(record.meetings.len(), 6);
+        let signed = record.meetings.values().filter(|m| m.is_signed()).count();
+        assert_eq!(signed, 3);
+        assert!(record.meetings.values().any(|m| !m.corrections.is_empty()));
+        assert!(record.meetings.values().any(|m| !m.redactions.is_empty()));
+    }
+    drop(recorder);
+
+    // Serve on a free port, read over a real socket, then SIGTERM.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minutebook"))
+        .args(["serve", "--data", data_arg, "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().trim_end_matches('/').to_owned();
+    let response = http_get(&addr, "/healthz");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.ends_with("ok\n"));
+    let response = http_get(&addr, "/v1/bodies/riverside-scrutiny/minutes/394");
+    assert!(response.contains("\"meeting\":\"rcsp-2026-03-05\""), "{response}");
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "the server exits cleanly on SIGTERM: {exit:?}");
+    let (code, _, _) = run_cli(&["verify", data_arg]);
+    assert_eq!(code, 0);
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+#[test]
+fn every_error_is_a_problem_even_those_the_router_makes() {
+    let api = Api::at(Stage::Registered);
+    for (path, status, kind) in [
+        ("/v1/no-such-path", StatusCode::NOT_FOUND, "/problems/not-found"),
+        ("/v1/events/not-a-number", StatusCode::BAD_REQUEST, "/problems/malformed"),
+        ("/v1/events?limit=many", StatusCode::BAD_REQUEST, "/problems/malformed"),
+    ] {
+        let (got, content_type, body) = api.get(path, Role::Public, "application/json");
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(content_type, "application/problem+json", "{path}");
+        assert_eq!(json(&body)["type"], kind, "{path}");
+    }
+    let request = Request::delete("/v1/bodies").body(Body::empty()).unwrap();
+    let (status, content_type, _) = api.send(request);
+    assert_eq!((status, content_type.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "application/problem+json"));
+}
