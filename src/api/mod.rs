@@ -5,6 +5,7 @@
 //! Architecture Invariant: only this module knows HTTP and JSON wire
 //! shapes; what a role may see is decided in `visibility` alone.
 
+pub mod commands;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -40,7 +41,24 @@ pub struct AppState {
     pub recorder: Recorder,
     pub tokens: TokenStore,
     pub data: PathBuf,
+    /// First replies by idempotency key.
+    pub replies: commands::Replies,
+    /// Set once the server is shutting down: live feeds end.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
+
+impl AppState {
+    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> AppState {
+        let (shutdown, _) = tokio::sync::watch::channel(false);
+        AppState { recorder, tokens, data, replies: commands::Replies::default(), shutdown }
+    }
+}
+
+/// How long a live feed waits for new events before checking whether the
+/// server is shutting down (and sending a keep-alive).
+pub const LIVE_WAIT_MS: u64 = 1_000;
+/// Most events one step of a live feed sends.
+pub const LIVE_BATCH_EVENTS: usize = 100;
 
 /// An error as RFC 9457 problem+json, with a stable `type` per kind.
 #[derive(Debug)]
@@ -54,13 +72,13 @@ impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError { status, kind, detail: detail.into() }
     }
-    fn not_found(detail: impl Into<String>) -> ApiError {
+    pub(crate) fn not_found(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not-found", detail)
     }
-    fn bad_request(detail: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed", detail)
     }
-    fn internal(detail: impl std::fmt::Display) -> ApiError {
+    pub(crate) fn internal(detail: impl std::fmt::Display) -> ApiError {
         // The detail goes to the log, not to the client.
         tracing::error!(error = %detail, "internal error");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
@@ -82,7 +100,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// Who the request speaks for: a bearer token, or the web pages' cookie;
 /// none is the public. An unknown or revoked token is refused, not
@@ -141,7 +159,7 @@ mod visibility {
     }
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
 }
 
@@ -160,9 +178,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/meetings/{meeting}/trail", get(meeting_trail))
         .route("/v1/meetings/{meeting}/statement", get(statement))
         .route("/v1/events", get(events))
+        .route("/v1/events/live", get(live))
         .route("/v1/events/{seq}", get(event))
         .route("/v1/proofs/inclusion", get(inclusion))
         .route("/v1/proofs/consistency", get(consistency))
+        .merge(commands::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(axum::middleware::from_fn(request_id))
         .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
@@ -245,7 +265,7 @@ fn body_id(text: &str) -> ApiResult<BodyId> {
     BodyId::new(text).map_err(|e| ApiError::not_found(format!("no body {text:?}: {e}")))
 }
 
-fn meeting_id(text: &str) -> ApiResult<MeetingId> {
+pub(crate) fn meeting_id(text: &str) -> ApiResult<MeetingId> {
     MeetingId::new(text).map_err(|e| ApiError::not_found(format!("no meeting {text:?}: {e}")))
 }
 
@@ -552,6 +572,81 @@ async fn event(
 }
 
 #[derive(Deserialize)]
+struct LiveQuery {
+    from: Option<u64>,
+}
+
+/// The live feed: every durable event from a position on, as Server-Sent
+/// Events whose id is the event's position, filtered by the caller's role
+/// like every read. A client that reconnects with `Last-Event-ID` resumes
+/// after that event, without gaps or duplicates. It ends when the server
+/// shuts down.
+async fn live(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LiveQuery>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let resume = headers.get("last-event-id").map(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|last| last + 1)
+            .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be the position of an event this feed sent"))
+    });
+    let from = match resume {
+        Some(from) => from?,
+        None => query.from.unwrap_or_else(|| state.recorder.log().len()),
+    };
+    let shutdown = state.shutdown.subscribe();
+    let stream =
+        futures_util::stream::unfold((state, caller, from, shutdown), |(state, caller, from, shutdown)| async move {
+            if *shutdown.borrow() {
+                return None;
+            }
+            let step_state = state.clone();
+            let step_caller = caller.clone();
+            let events = tokio::task::spawn_blocking(move || -> Result<Vec<axum::response::sse::Event>, String> {
+                let log = step_state.recorder.log();
+                log.wait_for_more(from, std::time::Duration::from_millis(LIVE_WAIT_MS)).map_err(|e| e.to_string())?;
+                let events = log.read(Seq(from), LIVE_BATCH_EVENTS).map_err(|e| e.to_string())?;
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let record = step_state.recorder.record().map_err(|e| e.to_string())?;
+                Ok(events
+                    .iter()
+                    .map(|event| {
+                        axum::response::sse::Event::default()
+                            .id(event.envelope.seq().0.to_string())
+                            .event(event.envelope.event_type())
+                            .data(event_json(&record, &step_caller, event).to_string())
+                    })
+                    .collect())
+            })
+            .await;
+            match events {
+                Ok(Ok(events)) => {
+                    let next = from + events.len() as u64;
+                    let batch = futures_util::stream::iter(events.into_iter().map(Ok::<_, std::convert::Infallible>));
+                    Some((batch, (state, caller, next, shutdown)))
+                }
+                // The log failed or the task panicked: end the feed; the client reconnects.
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "live feed ended");
+                    None
+                }
+                Err(error) => {
+                    tracing::error!(%error, "live feed ended");
+                    None
+                }
+            }
+        });
+    let stream = futures_util::StreamExt::flatten(stream);
+    Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()).into_response())
+}
+
+#[derive(Deserialize)]
 struct InclusionQuery {
     seq: u64,
     size: Option<u64>,
@@ -610,14 +705,19 @@ pub fn serve(data: &Path, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -
     let log = Log::open(data).map_err(|e| e.to_string())?;
     let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
     let tokens = TokenStore::open(data)?;
-    let state = Arc::new(AppState { recorder, tokens, data: data.to_owned() });
+    let state = Arc::new(AppState::new(recorder, tokens, data.to_owned()));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         on_ready(bound);
-        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())
+        let stop = state.shutdown.clone();
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        };
+        axum::serve(listener, router(state)).with_graceful_shutdown(signal).await.map_err(|e| e.to_string())
     })
 }
 

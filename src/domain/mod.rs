@@ -14,6 +14,6 @@ pub mod statement;
 
 pub use command::{Actor, AttendAs, Command, DecisionInput};
 pub use decide::{decide, signing_statement, Decision, LogLookup};
-pub use recorder::{CommandError, RecordGuard, Recorded, Recorder};
+pub use recorder::{CommandError, Conditions, RecordGuard, Recorded, Recorder};
 pub use refusal::{Refusal, Rule};
 pub use statement::{key_registration_statement, SigningStatement};

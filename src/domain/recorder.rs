@@ -24,6 +24,8 @@ pub enum CommandError {
     Log(minutebook_log::Error),
     /// The saved projections could not be read or written.
     Projections(String),
+    /// The stream moved on since the caller read it.
+    Stale { stream: String, expected: u64, current: u64 },
 }
 
 impl std::fmt::Display for CommandError {
@@ -32,6 +34,9 @@ impl std::fmt::Display for CommandError {
             CommandError::Refused(refusal) => write!(f, "refused ({}): {}", refusal.rule.name(), refusal.message),
             CommandError::Log(error) => write!(f, "{error}"),
             CommandError::Projections(message) => write!(f, "{message}"),
+            CommandError::Stale { stream, expected, current } => {
+                write!(f, "{stream} is at version {current}, not the {expected} the request was based on")
+            }
         }
     }
 }
@@ -97,8 +102,26 @@ impl Recorder {
 
     /// Decides and appends one command.
     pub fn execute(&self, actor: &Actor, command: &Command) -> Result<Recorded, CommandError> {
+        self.execute_with(actor, command, &Conditions::default())
+    }
+
+    /// Decides and appends one command if `conditions` hold: the stream the
+    /// caller read is still at the version they saw, and event ids derived
+    /// from their idempotency key (so that a retry appends nothing).
+    pub fn execute_with(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        conditions: &Conditions,
+    ) -> Result<Recorded, CommandError> {
         let mut projections = self.record()?;
         let record = &*projections;
+        if let Some((stream, expected)) = &conditions.if_match {
+            let current = record.stream_version(stream).0;
+            if current != *expected {
+                return Err(CommandError::Stale { stream: stream.clone(), expected: *expected, current });
+            }
+        }
         let decision = decide(record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
         let mut batch = AppendBatch::new();
         let mut streams: Vec<&String> = Vec::new();
@@ -110,10 +133,14 @@ impl Recorder {
         for stream in streams {
             batch = batch.expect(stream.clone(), ExpectedVersion::Exactly(record.stream_version(stream)));
         }
-        for (stream, event) in &decision.events {
+        for (event_idx, (stream, event)) in decision.events.iter().enumerate() {
+            let event_id = match &conditions.idempotency_key {
+                Some(key) => idempotent_event_id(key, event_idx),
+                None => EventId::random(),
+            };
             batch = batch.event(NewEvent {
                 stream: stream.clone(),
-                event_id: EventId::random(),
+                event_id,
                 event_type: event.event_type().to_owned(),
                 schema_version: event.schema_version(),
                 actor: actor.name.clone(),
@@ -137,6 +164,26 @@ impl Recorder {
         signing_statement(&record, meeting, &checkpoint.origin, checkpoint.tree_size, checkpoint.root)
             .map_err(CommandError::Refused)
     }
+}
+
+/// What must hold for a command to be recorded.
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    /// The stream and the version the caller last read (HTTP `If-Match`).
+    pub if_match: Option<(String, u64)>,
+    /// The caller's key for this request (HTTP `Idempotency-Key`).
+    pub idempotency_key: Option<String>,
+}
+
+/// Event ids from an idempotency key: the same key gives the same ids, so
+/// the log answers a retry with the first append's positions.
+fn idempotent_event_id(key: &str, event_idx: usize) -> EventId {
+    let mut hasher = blake3::Hasher::new_derive_key("minutebook idempotency key to event id v1");
+    hasher.update(key.as_bytes());
+    hasher.update(&(event_idx as u64).to_le_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+    EventId(id)
 }
 
 /// The log as `decide` sees it.

@@ -35,7 +35,7 @@ impl Api {
             made.push((role, tokens.create(role, person).unwrap().0));
         }
         let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
-        let state = Arc::new(AppState { recorder, tokens, data });
+        let state = Arc::new(AppState::new(recorder, tokens, data));
         Api { state, tokens: made, _dir: dir }
     }
 
@@ -256,4 +256,273 @@ fn every_error_is_a_problem_even_those_the_router_makes() {
     let request = Request::delete("/v1/bodies").body(Body::empty()).unwrap();
     let (status, content_type, _) = api.send(request);
     assert_eq!((status, content_type.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "application/problem+json"));
+}
+
+impl Api {
+    fn post(
+        &self,
+        path: &str,
+        role: Role,
+        headers: &[(&str, String)],
+        body: serde_json::Value,
+    ) -> (StatusCode, String, String) {
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = self.token(role) {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap())
+    }
+
+    fn etag(&self, meeting: &str) -> String {
+        let request = Request::get(format!("/v1/meetings/{meeting}/minutes")).body(Body::empty()).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let response = router(self.state.clone()).oneshot(request).await.unwrap();
+            response.headers()[header::ETAG].to_str().unwrap().to_owned()
+        })
+    }
+
+    fn snapshot(&self) -> crate::support::Snapshot {
+        crate::support::snapshot(self.state.recorder.log())
+    }
+
+    /// Posts a command that must be refused with `status`, and checks the
+    /// log did not change.
+    fn refused(
+        &self,
+        path: &str,
+        role: Role,
+        headers: &[(&str, String)],
+        body: serde_json::Value,
+        status: StatusCode,
+    ) -> serde_json::Value {
+        let before = self.snapshot();
+        let (got, content_type, text) = self.post(path, role, headers, body);
+        assert_eq!(got, status, "{text}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(self.snapshot(), before, "a refused request changed the log");
+        json(&text)
+    }
+}
+
+#[test]
+fn clerks_record_with_if_match_and_a_retry_with_the_same_key_appends_nothing() {
+    let api = Api::at(Stage::InSession);
+    let path = format!("/v1/meetings/{M1}/points");
+    let point = serde_json::json!({"item": 5, "text": "Members asked for a timetable."});
+    let etag = api.etag(M1);
+    let before = api.state.recorder.log().len();
+    let headers = [("if-match", etag.clone()), ("idempotency-key", "point-1".to_owned())];
+    let (status, _, first) = api.post(&path, Role::Clerk, &headers, point.clone());
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let created = json(&first);
+    assert_eq!(created["events"][0]["event_type"], "point.recorded");
+    assert_eq!(api.state.recorder.log().len(), before + 1);
+    let (status, _, again) = api.post(&path, Role::Clerk, &headers, point.clone());
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(again, first, "a retry returns the first result");
+    assert_eq!(api.state.recorder.log().len(), before + 1, "and appends nothing");
+    assert_ne!(api.etag(M1), etag);
+
+    // Stale or missing If-Match, wrong roles, refusals and bad content: nothing appended.
+    let problem =
+        api.refused(&path, Role::Clerk, &[("if-match", etag.clone())], point.clone(), StatusCode::PRECONDITION_FAILED);
+    assert!(problem["detail"].as_str().unwrap().contains("meeting:rcsp-2026-03-05 changed"), "{problem}");
+    let problem = api.refused(&path, Role::Clerk, &[], point.clone(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(problem["type"], "/problems/if-match-required");
+    let current = [("if-match", api.etag(M1))];
+    api.refused(&path, Role::Public, &current, point.clone(), StatusCode::UNAUTHORIZED);
+    api.refused(&path, Role::Auditor, &current, point.clone(), StatusCode::FORBIDDEN);
+    let problem = api.refused(&path, Role::Member, &current, point.clone(), StatusCode::FORBIDDEN);
+    assert_eq!(problem["detail"], "only clerks record meetings; a member submits only their own signature and key");
+    let problem = api.refused(
+        &path,
+        Role::Clerk,
+        &current,
+        serde_json::json!({"item": 7, "text": "x"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert_eq!(problem["detail"], "agenda item 7 of meeting rcsp-2026-03-05 has not been taken");
+    let vote = serde_json::json!({"item": 5, "text": "Agreed.", "kind": "Agreed", "vote": {"kind": "counts", "for": 9, "against": 0, "abstain": 0}});
+    let problem =
+        api.refused(&format!("/v1/meetings/{M1}/decisions"), Role::Clerk, &current, vote, StatusCode::CONFLICT);
+    assert!(problem["detail"].as_str().unwrap().contains("only 8 voting members were present"), "{problem}");
+    let late = serde_json::json!({"person": "cllr-varga", "as": "member", "arrived_at": "25:00"});
+    let problem = api.refused(
+        &format!("/v1/meetings/{M1}/attendance"),
+        Role::Clerk,
+        &current,
+        late,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert!(problem["detail"].as_str().unwrap().contains("25:00"), "{problem}");
+    api.refused(&path, Role::Clerk, &current, serde_json::json!({"item": "five"}), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[test]
+fn a_member_signs_only_their_own_signature() {
+    let api = Api::at(Stage::Published);
+    let confirm = serde_json::json!({"by_meeting": M2, "by_item": 4});
+    let (status, _, body) =
+        api.post(&format!("/v1/meetings/{M1}/confirmation"), Role::Clerk, &[("if-match", api.etag(M1))], confirm);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, _, statement) = api.get(&format!("/v1/meetings/{M1}/statement"), Role::Public, "text/plain");
+    let key = key_of("cllr-patel");
+    let signed = serde_json::json!({
+        "signer": "cllr-patel",
+        "public_key": key.public_key_base64(),
+        "statement": statement,
+        "signature": key.sign_base64(statement.as_bytes()),
+    });
+    let path = format!("/v1/meetings/{M1}/signatures");
+    // The token in this test speaks for cllr-okoro, who may not sign for cllr-patel; nor may a clerk.
+    let problem =
+        api.refused(&path, Role::Member, &[("if-match", api.etag(M1))], signed.clone(), StatusCode::FORBIDDEN);
+    assert_eq!(problem["detail"], "a member submits only their own signature");
+    api.refused(&path, Role::Clerk, &[("if-match", api.etag(M1))], signed.clone(), StatusCode::FORBIDDEN);
+    let (patel, _) = api.state.tokens.create(Role::Member, Some("cllr-patel")).unwrap();
+    let request = Request::post(&path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {patel}"))
+        .header("if-match", api.etag(M1))
+        .body(Body::from(signed.to_string()))
+        .unwrap();
+    let (status, _, body) = api.send(request);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(api.state.recorder.record().unwrap().meetings[&m(M1)].is_signed());
+}
+
+/// A running `minutebook serve`, on a free port.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(data: &str) -> Server {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minutebook"))
+            .args(["serve", "--data", data, "--addr", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        let addr = line.trim().rsplit("http://").next().unwrap().trim_end_matches('/').to_owned();
+        Server { child, addr }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+/// The response, or nothing once the server no longer listens.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return String::new();
+    };
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+fn post_json(addr: &str, path: &str, token: &str, body: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Reads Server-Sent Events until `n` have arrived; returns their ids.
+fn live_ids(addr: &str, headers: &str, n: usize) -> Vec<u64> {
+    use std::io::{BufRead, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    write!(stream, "GET /v1/events/live?from=0 HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n").unwrap();
+    let mut ids = Vec::new();
+    for line in std::io::BufReader::new(stream).lines() {
+        let line = line.unwrap();
+        if let Some(id) = line.strip_prefix("id: ") {
+            ids.push(id.parse().unwrap());
+            if ids.len() == n {
+                break;
+            }
+        }
+    }
+    ids
+}
+
+#[test]
+fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let data_arg = data.to_str().unwrap();
+    let (code, stdout, stderr) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
+    assert_eq!(code, 0, "{stderr}");
+    let clerk = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("clerk"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_owned();
+    let server = Server::start(data_arg);
+
+    // The first ten events, then a reconnection after the seventh resumes at the eighth.
+    let first = live_ids(&server.addr, "", 10);
+    assert_eq!(first, (0..10).collect::<Vec<_>>());
+    let resumed = live_ids(&server.addr, "Last-Event-ID: 6\r\n", 3);
+    assert_eq!(resumed, [7, 8, 9]);
+
+    // A feed open when the server is told to stop is ended, not left hanging.
+    let feed_addr = server.addr.clone();
+    let feed = std::thread::spawn(move || {
+        use std::io::{BufRead, Write};
+        let mut stream = std::net::TcpStream::connect(&feed_addr).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        write!(stream, "GET /v1/events/live HTTP/1.1\r\nHost: {feed_addr}\r\n\r\n").unwrap();
+        std::io::BufReader::new(stream).lines().map_while(Result::ok).count()
+    });
+
+    // Appends acknowledged while the server is told to stop are all in the log.
+    let addr = server.addr.clone();
+    let appender = std::thread::spawn(move || {
+        let mut acknowledged = Vec::new();
+        for n in 0..400 {
+            let body = format!(r#"{{"person":"guest-{n}","name":"Guest {n}","title":null,"organisation":null}}"#);
+            let response = post_json(&addr, "/v1/people", &clerk, &body);
+            if response.starts_with("HTTP/1.1 201") {
+                acknowledged.push(n);
+            } else if response.is_empty() || response.starts_with("HTTP/1.1 5") {
+                break;
+            }
+        }
+        acknowledged
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let exit = server.terminate();
+    let acknowledged = appender.join().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    assert!(feed.join().unwrap() > 0, "the open feed got its headers and was ended");
+    assert!(!acknowledged.is_empty(), "some appends were acknowledged before the signal");
+    let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
+    let record = recorder.record().unwrap();
+    for n in &acknowledged {
+        let person = minutebook_log::catalogue::PersonId::new(&format!("guest-{n}")).unwrap();
+        assert!(record.people.contains_key(&person), "guest-{n} was acknowledged but is not in the log");
+    }
 }
