@@ -70,6 +70,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/people/{person}/keys", post(register_key))
         .route("/v1/meetings", post(schedule_meeting))
         .route("/v1/meetings/{meeting}/agenda", post(publish_agenda))
+        .route("/v1/meetings/{meeting}/papers", post(attach_paper))
         .route("/v1/meetings/{meeting}/open", post(open_meeting))
         .route("/v1/meetings/{meeting}/attendance", post(record_attendance))
         .route("/v1/meetings/{meeting}/apologies", post(record_apologies))
@@ -493,6 +494,61 @@ meeting_command!(correct, CorrectionWire, |meeting, input| Command::CorrectMinut
     by_item: input.by_item,
     reason: input.reason,
 });
+
+#[derive(Deserialize)]
+struct PaperWire {
+    reference: String,
+    title: String,
+    /// BLAKE3 of the paper, hex, as `POST /v1/papers` returned it.
+    content_hash: String,
+    size_bytes: u64,
+    media_type: String,
+    item: Option<u32>,
+}
+
+/// Attaches an uploaded paper: the file must be stored (and so on stable
+/// storage) before the event that names it is appended.
+async fn attach_paper(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath(id): UrlPath<String>,
+    h: HeaderMap,
+    b: Body<PaperWire>,
+) -> ApiResult<Response> {
+    let meeting = meeting_id(&id)?;
+    let wire = body(b)?;
+    let content_hash = blake3::Hash::from_hex(&wire.content_hash).map_err(|_| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "content_hash must be 64 hexadecimal digits")
+    })?;
+    let paper = PaperAttached {
+        reference: wire.reference,
+        title: wire.title,
+        content_hash: *content_hash.as_bytes(),
+        size_bytes: wire.size_bytes,
+        media_type: wire.media_type,
+        item: wire.item,
+    };
+    let stored = super::papers::paper_path(&s.data, &blake3::Hash::from_bytes(paper.content_hash));
+    match std::fs::metadata(&stored) {
+        Ok(metadata) if metadata.len() == paper.size_bytes => {}
+        Ok(metadata) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("the paper is {} bytes, not {}", metadata.len(), paper.size_bytes),
+            ))
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                "no paper with that content hash was uploaded; POST it to /v1/papers first",
+            ))
+        }
+    }
+    let stream = meeting.stream();
+    run(s, c, h, Some(stream), Command::AttachPaper { meeting, paper }).await
+}
 
 async fn sign(
     State(s): State<Arc<AppState>>,

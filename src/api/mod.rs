@@ -6,6 +6,7 @@
 //! shapes; what a role may see is decided in `visibility` alone.
 
 pub mod commands;
+pub mod papers;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -183,6 +184,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proofs/inclusion", get(inclusion))
         .route("/v1/proofs/consistency", get(consistency))
         .merge(commands::routes())
+        .merge(papers::routes())
+        .route("/v1/tokens", axum::routing::post(create_token))
+        .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(axum::middleware::from_fn(request_id))
         .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
@@ -569,6 +573,54 @@ async fn event(
         Ok(Json(event_json(record, &caller, &event)))
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct NewToken {
+    role: String,
+    person: Option<String>,
+}
+
+fn admin_only(caller: &Caller) -> ApiResult<()> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Public => {
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "managing tokens needs an admin token"))
+        }
+        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "only an admin manages tokens")),
+    }
+}
+
+/// An admin makes a token; it is in this answer only.
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Response> {
+    admin_only(&caller)?;
+    let Json(new) = body.map_err(|r| ApiError::new(r.status(), "invalid", r.body_text()))?;
+    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
+    let role = Role::parse(&new.role).map_err(invalid)?;
+    if let Some(person) = &new.person {
+        minutebook_log::catalogue::PersonId::new(person).map_err(invalid)?;
+    }
+    if role == Role::Member && new.person.is_none() {
+        return Err(invalid("a member's token must name the member".to_owned()));
+    }
+    let (token, record) =
+        blocking(move || state.tokens.create(role, new.person.as_deref()).map_err(ApiError::internal)).await?;
+    let body = json!({ "token": token, "id": record.id, "role": role.name(), "person": record.person });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    Extension(caller): Extension<Caller>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<StatusCode> {
+    admin_only(&caller)?;
+    blocking(move || state.tokens.revoke(&id).map_err(ApiError::not_found)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -526,3 +526,87 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
         assert!(record.people.contains_key(&person), "guest-{n} was acknowledged but is not in the log");
     }
 }
+
+#[test]
+fn papers_are_stored_by_hash_attached_once_uploaded_and_checked_on_the_way_out() {
+    let api = Api::at(Stage::InSession);
+    let pdf = b"%PDF-1.4 invented handout for the panel".to_vec();
+    let upload = |role: Role, media_type: &str, bytes: Vec<u8>| {
+        let mut request = Request::post("/v1/papers").header(header::CONTENT_TYPE, media_type);
+        if let Some(token) = api.token(role) {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        api.send(request.body(Body::from(bytes)).unwrap())
+    };
+    let (status, _, body) = upload(Role::Clerk, "application/pdf", pdf.clone());
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let hash = json(&body)["content_hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash, blake3::hash(&pdf).to_hex().as_str());
+    let stored = api.state.data.join("papers").join(&hash);
+    assert_eq!(std::fs::read(&stored).unwrap(), pdf);
+    let (status, _, _) = upload(Role::Clerk, "application/pdf", pdf.clone());
+    assert_eq!(status, StatusCode::OK, "the same bytes again are the same paper");
+    let (status, content_type, body) = upload(Role::Clerk, "application/x-msdownload", b"MZ".to_vec());
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "application/problem+json"),
+        "{body}"
+    );
+    let (status, _, _) = upload(Role::Public, "application/pdf", pdf.clone());
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = upload(Role::Auditor, "application/pdf", pdf.clone());
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Attach it; a paper that was never uploaded cannot be attached.
+    let path = format!("/v1/meetings/{M1}/papers");
+    let paper = |hash: &str| serde_json::json!({"reference": "B", "title": "Handout", "content_hash": hash, "size_bytes": pdf.len(), "media_type": "application/pdf", "item": 5});
+    let missing = blake3::hash(b"never uploaded").to_hex().to_string();
+    let problem = api.refused(
+        &path,
+        Role::Clerk,
+        &[("if-match", api.etag(M1))],
+        paper(&missing),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert!(problem["detail"].as_str().unwrap().contains("POST it to /v1/papers first"));
+    let (status, _, body) = api.post(&path, Role::Clerk, &[("if-match", api.etag(M1))], paper(&hash));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Download: the bytes and their media type; a damaged file is never served.
+    let (status, content_type, body) = api.get(&format!("/v1/papers/{hash}"), Role::Public, "*/*");
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/pdf"));
+    assert_eq!(body.as_bytes(), pdf.as_slice());
+    std::fs::write(&stored, b"%PDF-1.4 tampered").unwrap();
+    let (status, content_type, body) = api.get(&format!("/v1/papers/{hash}"), Role::Auditor, "*/*");
+    assert_eq!((status, content_type.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "application/problem+json"));
+    assert!(!body.contains("tampered") && !body.contains("does not match"), "no internal detail leaks: {body}");
+    let (status, _, _) = api.get(&format!("/v1/papers/{missing}"), Role::Auditor, "*/*");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn an_admin_makes_and_revokes_tokens_and_no_one_else_can() {
+    let api = Api::at(Stage::Registered);
+    let (status, _, body) = api.post("/v1/tokens", Role::Admin, &[], serde_json::json!({"role": "auditor"}));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let made = json(&body);
+    let token = made["token"].as_str().unwrap().to_owned();
+    let request = |token: &str| {
+        Request::get("/v1/bodies").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()
+    };
+    assert_eq!(api.send(request(&token)).0, StatusCode::OK);
+    for role in [Role::Clerk, Role::Member, Role::Auditor] {
+        let (status, _, _) = api.post("/v1/tokens", role, &[], serde_json::json!({"role": "admin"}));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}");
+    }
+    let (status, _, _) = api.post("/v1/tokens", Role::Admin, &[], serde_json::json!({"role": "member"}));
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a member's token names the member");
+    let id = made["id"].as_str().unwrap();
+    let mut revoke = Request::delete(format!("/v1/tokens/{id}"));
+    revoke = revoke.header(header::AUTHORIZATION, format!("Bearer {}", api.token(Role::Admin).unwrap()));
+    assert_eq!(api.send(revoke.body(Body::empty()).unwrap()).0, StatusCode::NO_CONTENT);
+    assert_eq!(api.send(request(&token)).0, StatusCode::UNAUTHORIZED, "a revoked token is refused");
+    // Only hashes are kept.
+    let stored = std::fs::read_to_string(api.state.data.join("tokens.json")).unwrap();
+    assert!(!stored.contains(&token));
+}
