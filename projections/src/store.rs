@@ -29,6 +29,13 @@ pub const PROJECTIONS_DIRECTORY: &str = "projections";
 /// What the store holds under `format`; another value means rebuild.
 pub const PROJECTIONS_FORMAT: &str = "minutebook projections 1";
 
+/// How many times opening waits 10 ms for sled's own file lock.
+const SLED_LOCK_ATTEMPTS_MAX: u32 = 300;
+
+fn is_lock_held(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock")
+}
+
 /// Pages of events folded between saves during a long catch-up.
 const SAVE_EVERY_PAGES: u64 = 250;
 
@@ -72,7 +79,20 @@ impl Projections {
     /// record; a store that cannot be read is emptied, to be rebuilt.
     pub fn open(data_directory: &Path) -> Result<Projections, ProjectionError> {
         let path = data_directory.join(PROJECTIONS_DIRECTORY);
-        let db = sled::Config::new().path(&path).flush_every_ms(Some(1_000)).open().map_err(store_error("opening"))?;
+        let config = sled::Config::new().path(&path).flush_every_ms(Some(1_000));
+        // sled's threads may hold its file lock for a moment after a store
+        // of this directory is dropped (a restart, a rebuild): wait for it.
+        let mut attempts = 0;
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(error)) if attempts < SLED_LOCK_ATTEMPTS_MAX && is_lock_held(&error) => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(error) => return Err(store_error("opening")(error)),
+            }
+        };
         let record = match load(&db) {
             Ok(Some(record)) => record,
             Ok(None) | Err(_) => {

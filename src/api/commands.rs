@@ -86,6 +86,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/meetings/{meeting}/signatures", post(sign))
         .route("/v1/meetings/{meeting}/corrections", post(correct))
         .route("/v1/events/{seq}/redaction", post(redact))
+        .route("/v1/bodies/{body}/members/{person}/role", post(change_member_role))
+        .route("/v1/bodies/{body}/members/{person}/leaving", post(member_left))
+        .route("/v1/people/{person}/keys/revocation", post(revoke_key))
+        .route("/v1/meetings/{meeting}/reschedule", post(reschedule))
+        .route("/v1/meetings/{meeting}/cancel", post(cancel))
+        .route("/v1/meetings/{meeting}/departures", post(record_departure))
+        .route("/v1/meetings/{meeting}/whips", post(declare_whip))
+        .route("/v1/meetings/{meeting}/items/{item}/withdrawal", post(withdraw_item))
+        .route("/v1/meetings/{meeting}/presenters", post(record_presenter))
+        .route("/v1/meetings/{meeting}/exclusions", post(exclude_public))
+        .route("/v1/meetings/{meeting}/exempt-summaries", post(exempt_summary))
+        .route("/v1/meetings/{meeting}/exempt-releases", post(release_exempt))
+        .route("/v1/actions/{seq}/progress", post(progress_action))
+        .route("/v1/actions/{seq}/closure", post(close_action))
 }
 
 /// Who may ask for what: clerks and admins record; a member submits only
@@ -568,6 +582,136 @@ async fn sign(
         signature: SignatureBytes(decode_base64_array(&input.signature, "the signature").map_err(invalid)?),
     };
     run(s, c, h, Some(meeting.stream()), command).await
+}
+
+#[derive(Deserialize)]
+struct RoleChange {
+    role: MemberRole,
+    from: Date,
+}
+
+#[derive(Deserialize)]
+struct FromDate {
+    from: Date,
+}
+
+async fn change_member_role(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath((body_text, person)): UrlPath<(String, String)>,
+    h: HeaderMap,
+    b: Body<RoleChange>,
+) -> ApiResult<Response> {
+    let input = body(b)?;
+    let body_id = BodyId::new(&body_text).map_err(|e| ApiError::not_found(format!("no body {body_text:?}: {e}")))?;
+    let change = MemberRoleChanged { person: person_id(&person)?, role: input.role, from: input.from };
+    run(s, c, h, None, Command::ChangeMemberRole { body: body_id, change }).await
+}
+
+async fn member_left(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath((body_text, person)): UrlPath<(String, String)>,
+    h: HeaderMap,
+    b: Body<FromDate>,
+) -> ApiResult<Response> {
+    let input = body(b)?;
+    let body_id = BodyId::new(&body_text).map_err(|e| ApiError::not_found(format!("no body {body_text:?}: {e}")))?;
+    let left = MemberLeft { person: person_id(&person)?, from: input.from };
+    run(s, c, h, None, Command::RecordMemberLeft { body: body_id, left }).await
+}
+
+#[derive(Deserialize)]
+struct KeyRevocation {
+    public_key: String,
+    reason: String,
+}
+
+async fn revoke_key(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath(person): UrlPath<String>,
+    h: HeaderMap,
+    b: Body<KeyRevocation>,
+) -> ApiResult<Response> {
+    let input = body(b)?;
+    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
+    let command = Command::RevokeSigningKey(SigningKeyRevoked {
+        person: person_id(&person)?,
+        public_key: decode_base64_array(&input.public_key, "the public key").map_err(invalid)?,
+        reason: input.reason,
+    });
+    run(s, c, h, None, command).await
+}
+
+#[derive(Deserialize)]
+struct Reason {
+    reason: String,
+}
+
+meeting_command!(reschedule, MeetingRescheduled, |meeting, input| Command::RescheduleMeeting {
+    meeting,
+    change: input
+});
+meeting_command!(cancel, Reason, |meeting, input| Command::CancelMeeting { meeting, reason: input.reason });
+meeting_command!(record_departure, DepartureRecorded, |meeting, input| Command::RecordDeparture {
+    meeting,
+    departure: input
+});
+meeting_command!(declare_whip, WhipDeclared, |meeting, input| Command::DeclareWhip { meeting, whip: input });
+meeting_command!(record_presenter, PresenterRecorded, |meeting, input| Command::RecordPresenter {
+    meeting,
+    presenter: input
+});
+meeting_command!(exclude_public, PublicExcluded, |meeting, input| Command::ExcludePublic { meeting, exclusion: input });
+meeting_command!(exempt_summary, ExemptSummaryRecorded, |meeting, input| Command::RecordExemptSummary {
+    meeting,
+    summary: input
+});
+meeting_command!(release_exempt, ExemptReleased, |meeting, input| Command::ReleaseExempt { meeting, release: input });
+
+async fn withdraw_item(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath((id, item)): UrlPath<(String, u32)>,
+    h: HeaderMap,
+    b: Body<Reason>,
+) -> ApiResult<Response> {
+    let meeting = meeting_id(&id)?;
+    let withdrawal = ItemWithdrawn { item, reason: body(b)?.reason };
+    let stream = meeting.stream();
+    run(s, c, h, Some(stream), Command::WithdrawItem { meeting, withdrawal }).await
+}
+
+#[derive(Deserialize)]
+struct ActionNote {
+    note: String,
+    meeting: Option<MeetingId>,
+}
+
+async fn progress_action(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath(seq): UrlPath<u64>,
+    h: HeaderMap,
+    b: Body<ActionNote>,
+) -> ApiResult<Response> {
+    let input = body(b)?;
+    let command =
+        Command::ProgressAction(ActionProgressed { action: Seq(seq), note: input.note, meeting: input.meeting });
+    run(s, c, h, None, command).await
+}
+
+async fn close_action(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath(seq): UrlPath<u64>,
+    h: HeaderMap,
+    b: Body<ActionNote>,
+) -> ApiResult<Response> {
+    let input = body(b)?;
+    let command = Command::CloseAction(ActionClosed { action: Seq(seq), note: input.note, meeting: input.meeting });
+    run(s, c, h, None, command).await
 }
 
 #[derive(Deserialize)]

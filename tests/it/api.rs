@@ -610,3 +610,67 @@ fn an_admin_makes_and_revokes_tokens_and_no_one_else_can() {
     let stored = std::fs::read_to_string(api.state.data.join("tokens.json")).unwrap();
     assert!(!stored.contains(&token));
 }
+
+#[test]
+fn every_kind_of_command_can_be_posted() {
+    let api = Api::at(Stage::InSession);
+    let ok = |path: &str, body: serde_json::Value, meeting: Option<&str>| {
+        let headers: Vec<(&str, String)> = meeting.map(|m| vec![("if-match", api.etag(m))]).unwrap_or_default();
+        let (status, _, text) = api.post(path, Role::Clerk, &headers, body);
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+        json(&text)
+    };
+    let m1 = Some(M1);
+    ok(&format!("/v1/meetings/{M1}/departures"), serde_json::json!({"person": "cllr-yusuf", "at": "19:50"}), m1);
+    ok(
+        &format!("/v1/meetings/{M1}/whips"),
+        serde_json::json!({"person": "cllr-patel", "item": 5, "party": "Independent Group", "nature": "No whip applied"}),
+        m1,
+    );
+    ok(
+        &format!("/v1/meetings/{M1}/presenters"),
+        serde_json::json!({"item": 5, "person": "off-castellano", "description": "Director of Communities"}),
+        m1,
+    );
+    ok(&format!("/v1/meetings/{M1}/exclusions"), serde_json::json!({"item": 5, "paragraph": 1}), m1);
+    ok(
+        &format!("/v1/meetings/{M1}/exempt-summaries"),
+        serde_json::json!({"item": 5, "summary": "A staffing matter."}),
+        m1,
+    );
+    ok(&format!("/v1/meetings/{M1}/exempt-releases"), serde_json::json!({"item": 5, "reason": "No longer exempt"}), m1);
+    ok(&format!("/v1/meetings/{M1}/items/4/withdrawal"), serde_json::json!({"reason": "Deferred"}), m1);
+    let action = ok(
+        &format!("/v1/meetings/{M1}/actions"),
+        serde_json::json!({"item": 5, "owner": "the Director", "owner_person": null, "text": "Report back.", "due": "2026-04-16"}),
+        m1,
+    );
+    let seq = action["events"][0]["seq"].as_u64().unwrap();
+    ok(&format!("/v1/actions/{seq}/progress"), serde_json::json!({"note": "Under way.", "meeting": null}), None);
+    ok(&format!("/v1/actions/{seq}/closure"), serde_json::json!({"note": "Done.", "meeting": M1}), None);
+    ok(
+        "/v1/meetings",
+        serde_json::json!({"meeting": M3, "body": "riverside-scrutiny", "date": "2026-05-28", "start": "18:30", "venue": "Council Chamber"}),
+        None,
+    );
+    ok(
+        &format!("/v1/meetings/{M3}/reschedule"),
+        serde_json::json!({"date": "2026-06-04", "start": "14:00", "venue": "Council Chamber", "reason": "Clash"}),
+        Some(M3),
+    );
+    ok(&format!("/v1/meetings/{M3}/cancel"), serde_json::json!({"reason": "No business"}), Some(M3));
+    ok(
+        "/v1/bodies/riverside-scrutiny/members/cllr-harcourt/role",
+        serde_json::json!({"role": "ViceChair", "from": "2026-06-01"}),
+        None,
+    );
+    ok("/v1/bodies/riverside-scrutiny/members/cllr-yusuf/leaving", serde_json::json!({"from": "2026-06-01"}), None);
+    let key = key_of("cllr-okoro").public_key_base64();
+    ok("/v1/people/cllr-okoro/keys/revocation", serde_json::json!({"public_key": key, "reason": "Replaced"}), None);
+    let record = api.state.recorder.record().unwrap();
+    let meeting = &record.meetings[&m(M1)];
+    assert!(meeting.item(4).unwrap().withdrawn.is_some());
+    assert_eq!(meeting.attendance_of(&p("cllr-yusuf")).unwrap().left_at, Some(time("19:50")));
+    assert_eq!(record.meetings[&m(M3)].date, date("2026-06-04"));
+    assert!(record.people[&p("cllr-okoro")].keys[0].revoked_at.is_some());
+}

@@ -258,7 +258,14 @@ fn saved_projections_reload_and_a_damaged_store_is_rebuilt() {
     drop(projections);
     // Another format version: emptied, then caught up from 0.
     {
-        let db = sled::open(data.join(PROJECTIONS_DIRECTORY)).unwrap();
+        // sled's threads may hold its lock a moment after the store closed.
+        let db = (0..300)
+            .find_map(|_| {
+                sled::open(data.join(PROJECTIONS_DIRECTORY))
+                    .map_err(|_| std::thread::sleep(std::time::Duration::from_millis(10)))
+                    .ok()
+            })
+            .expect("the projections store opens once sled lets go of it");
         db.insert("format", "minutebook projections 0").unwrap();
         db.flush().unwrap();
     }
