@@ -114,18 +114,61 @@ impl Recorder {
         command: &Command,
         conditions: &Conditions,
     ) -> Result<Recorded, CommandError> {
-        let mut projections = self.record()?;
-        let record = &*projections;
+        // Decide under the record's lock, append outside it: commands on
+        // different meetings then share the log's group commits. The batch
+        // expects every stream the decision wrote or read at the version it
+        // saw, so a decision made on a record that moved meanwhile conflicts
+        // in the log, appends nothing, and is decided again.
+        let mut attempts = 0;
+        loop {
+            let (decision, batch) = self.decide_batch(actor, command, conditions)?;
+            let error = match self.log.append(batch) {
+                Ok(outcome) => return Ok(Recorded { decision, outcome }),
+                Err(error) => error,
+            };
+            let Some(conflict) = error.conflict().cloned() else {
+                return Err(error.into());
+            };
+            if attempts == DECIDE_ATTEMPTS_MAX {
+                return Err(error.into());
+            }
+            attempts += 1;
+            // The event it conflicted with may not be durable yet, and the
+            // record reads only durable events: wait until it has it.
+            let deadline = std::time::Instant::now() + CONFLICT_WAIT;
+            while self.record()?.stream_version(&conflict.stream) < conflict.actual
+                && std::time::Instant::now() < deadline
+            {
+                let len = self.log.len();
+                self.log.wait_for_more(len, std::time::Duration::from_millis(10))?;
+            }
+        }
+    }
+
+    fn decide_batch(
+        &self,
+        actor: &Actor,
+        command: &Command,
+        conditions: &Conditions,
+    ) -> Result<(Decision, AppendBatch), CommandError> {
+        let record = self.record()?;
         if let Some((stream, expected)) = &conditions.if_match {
             let current = record.stream_version(stream).0;
             if current != *expected {
                 return Err(CommandError::Stale { stream: stream.clone(), expected: *expected, current });
             }
         }
-        let decision = decide(record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
+        let decision = decide(&record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
         let mut batch = AppendBatch::new();
         let mut streams: Vec<&String> = Vec::new();
         for stream in decision.events.iter().map(|(stream, _)| stream).chain(&decision.reads) {
+            if !streams.contains(&stream) {
+                streams.push(stream);
+            }
+        }
+        // The stream the caller named is expected too, so that a change to
+        // it after the check above still conflicts.
+        if let Some((stream, _)) = &conditions.if_match {
             if !streams.contains(&stream) {
                 streams.push(stream);
             }
@@ -151,9 +194,7 @@ impl Recorder {
         for (seq, notice) in &decision.redactions {
             batch = batch.redact(*seq, notice.clone());
         }
-        let outcome = self.log.append(batch)?;
-        projections.0.catch_up(&self.log.reader())?;
-        Ok(Recorded { decision, outcome })
+        Ok((decision, batch))
     }
 
     /// The statement the chair signs for a meeting, pinned to the latest
@@ -165,6 +206,13 @@ impl Recorder {
             .map_err(CommandError::Refused)
     }
 }
+
+/// How many times a command is decided again after its streams moved
+/// between deciding and appending.
+pub const DECIDE_ATTEMPTS_MAX: u32 = 64;
+/// How long a conflicted command waits for the log to make more events
+/// durable before deciding again.
+const CONFLICT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What must hold for a command to be recorded.
 #[derive(Clone, Debug, Default)]

@@ -959,3 +959,31 @@ fn the_payload_bytes_in_docs_are_what_the_code_writes() {
         assert_eq!(documented, minutebook_log::hex(&event.encode()), "{first_line}");
     }
 }
+
+#[test]
+fn concurrent_clerks_on_one_meeting_each_get_their_command_recorded_once() {
+    let world = World::at(Stage::InSession);
+    let recorder = std::sync::Arc::new(world.recorder);
+    let before = recorder.record().unwrap().meetings[&m(M1)].item(5).unwrap().entries.len();
+    let threads: Vec<_> = (0..8)
+        .map(|clerk| {
+            let recorder = recorder.clone();
+            std::thread::spawn(move || {
+                for n in 0..20 {
+                    let point = PointRecorded { item: 5, text: format!("Point {n} from clerk {clerk}.") };
+                    recorder
+                        .execute(&Actor::new("off-rowe", "clerk"), &Command::RecordPoint { meeting: m(M1), point })
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let record = recorder.record().unwrap();
+    assert_eq!(record.meetings[&m(M1)].item(5).unwrap().entries.len(), before + 160);
+    let mut rebuilt = Record::new();
+    minutebook_projections::record::catch_up(&recorder.log().reader(), &mut rebuilt).unwrap();
+    assert_eq!(&rebuilt, &*record);
+}
