@@ -232,6 +232,8 @@ enum BenchCommand {
     Log(crate::bench::LogBenchArgs),
     /// Rebuild every projection from a log of 1,000,000 events of a realistic mix, and read minutes.
     Projections(crate::bench_projections::ProjectionsBenchArgs),
+    /// A loopback load run against `minutebook serve`: minutes reads and durable command POSTs.
+    Api(crate::bench_api::ApiBenchArgs),
 }
 
 /// An error for the user: the message, and the exit code it maps to.
@@ -348,6 +350,10 @@ fn try_main() -> Result<(), Failure> {
         Command::Rebuild { data } => rebuild(&data.data),
         Command::Minutes { data, meeting, format, at, public } => {
             print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
+        }
+        Command::Bench { bench: BenchCommand::Api(args) } => {
+            crate::bench_api::api(&args)?;
+            Ok(())
         }
         Command::Bench { bench: BenchCommand::Projections(args) } => {
             crate::bench_projections::projections(&args)?;

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod bench;
+mod bench_api;
 mod bench_projections;
 pub mod cli;
 pub mod demo;

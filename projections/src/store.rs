@@ -36,6 +36,9 @@ fn is_lock_held(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock")
 }
 
+/// How often a store following the log saves what changed.
+const SAVE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Pages of events folded between saves during a long catch-up.
 const SAVE_EVERY_PAGES: u64 = 250;
 
@@ -72,6 +75,15 @@ pub struct Projections {
     db: sled::Db,
     path: PathBuf,
     record: Record,
+    saved_at: std::time::Instant,
+}
+
+impl Drop for Projections {
+    fn drop(&mut self) {
+        // Best effort: what is not saved is caught up from the log.
+        let _ = self.save();
+        let _ = self.db.flush();
+    }
 }
 
 impl Projections {
@@ -100,7 +112,7 @@ impl Projections {
                 Record::new()
             }
         };
-        Ok(Projections { db, path, record })
+        Ok(Projections { db, path, record, saved_at: std::time::Instant::now() })
     }
 
     pub fn record(&self) -> &Record {
@@ -114,11 +126,28 @@ impl Projections {
     /// Applies every durable event past the saved position and saves what
     /// changed. A store ahead of the log (restored from elsewhere) is
     /// rebuilt.
+    ///
+    /// While following the log one command at a time, what changed is
+    /// saved at most once a second (and when the store is dropped or
+    /// flushed): the store is a cache, and a restart catches up from the
+    /// position last saved.
     pub fn catch_up(&mut self, reader: &LogReader) -> Result<Seq, ProjectionError> {
-        if self.record.position().0 > reader.len() {
+        let len = reader.len();
+        let position = self.record.position();
+        if position.0 == len {
+            return Ok(position);
+        }
+        if position.0 > len {
             return self.rebuild(reader, &mut |_, _| {});
         }
-        self.catch_up_with_progress(reader, &mut |_, _| {})
+        if len - position.0 > SAVE_EVERY_PAGES * RECORD_PAGE_EVENTS as u64 {
+            return self.catch_up_with_progress(reader, &mut |_, _| {});
+        }
+        let position = catch_up_to(reader, &mut self.record, len)?;
+        if self.saved_at.elapsed() >= SAVE_INTERVAL {
+            self.save()?;
+        }
+        Ok(position)
     }
 
     fn catch_up_with_progress(
@@ -160,6 +189,7 @@ impl Projections {
     /// Writes what changed since the last save, with the position, in one
     /// batch.
     fn save(&mut self) -> Result<(), ProjectionError> {
+        self.saved_at = std::time::Instant::now();
         let dirty = std::mem::take(&mut self.record.dirty.0);
         let mut batch = sled::Batch::default();
         for id in &dirty.bodies {
@@ -185,8 +215,9 @@ impl Projections {
         self.db.apply_batch(batch).map_err(store_error("saving"))
     }
 
-    /// Writes the store to disk (it is also written every second).
-    pub fn flush(&self) -> Result<(), ProjectionError> {
+    /// Saves what changed and writes the store to disk.
+    pub fn flush(&mut self) -> Result<(), ProjectionError> {
+        self.save()?;
         self.db.flush().map(drop).map_err(store_error("flushing"))
     }
 }
