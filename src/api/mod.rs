@@ -6,6 +6,7 @@
 //! shapes; what a role may see is decided in `visibility` alone.
 
 pub mod commands;
+pub mod openapi;
 pub mod papers;
 pub mod tokens;
 
@@ -167,6 +168,7 @@ pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/v1/checkpoint", get(checkpoint))
         .route("/v1/log/key", get(log_key))
         .route("/v1/bodies", get(bodies))

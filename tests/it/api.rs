@@ -674,3 +674,33 @@ fn every_kind_of_command_can_be_posted() {
     assert_eq!(record.meetings[&m(M3)].date, date("2026-06-04"));
     assert!(record.people[&p("cllr-okoro")].keys[0].revoked_at.is_some());
 }
+
+#[test]
+fn the_openapi_document_names_only_paths_the_router_serves() {
+    let api = Api::at(Stage::Registered);
+    let (status, _, body) = api.get("/openapi.json", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::OK);
+    let document = json(&body);
+    assert_eq!(document["openapi"], "3.1.0");
+    let paths = document["paths"].as_object().unwrap();
+    assert_eq!(
+        paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
+        minutebook::api::openapi::OPERATIONS.len()
+    );
+    for operation in minutebook::api::openapi::OPERATIONS {
+        // Fill path parameters with something, and send no body: the
+        // router must route it (the handler may then refuse it).
+        let path = operation.path.replace("{seq}", "1").replace("{number}", "1").replace("{item}", "1");
+        let path =
+            path.split('/').map(|part| if part.starts_with('{') { "x" } else { part }).collect::<Vec<_>>().join("/");
+        let method = operation.method.to_uppercase();
+        let request = Request::builder()
+            .method(method.as_str())
+            .uri(if operation.path == "/v1/events/live" { "/healthz".to_owned() } else { path.clone() })
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = api.send(request);
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(!(status == StatusCode::NOT_FOUND && body.contains("no such path")), "{method} {path} is not routed");
+    }
+}
