@@ -129,6 +129,31 @@ fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
 mod visibility {
     use super::*;
 
+    /// Who may change anything, decided before a request's body is read:
+    /// the public must sign in, auditors only read, and a member only
+    /// submits their own signature or key (checked in full with the
+    /// command). Which clerk or admin command is allowed is the rules'.
+    pub fn may_write(caller: &Caller, method: &axum::http::Method, path: &str) -> ApiResult<()> {
+        if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
+            return Ok(());
+        }
+        let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
+        match caller.role {
+            Role::Public => {
+                Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "changing the record needs a token"))
+            }
+            Role::Auditor => {
+                Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "auditors read; they do not record"))
+            }
+            Role::Member if !members_own => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only clerks record meetings; a member submits only their own signature and key",
+            )),
+            Role::Member | Role::Clerk | Role::Admin => Ok(()),
+        }
+    }
+
     pub fn audience(caller: &Caller) -> Audience {
         match caller.role {
             Role::Public => Audience::Public,
@@ -198,13 +223,15 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Resolves who every request speaks for, before any handler runs, so
 /// that an unknown token is refused on every path alike.
 async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    match caller(&state, request.headers()) {
-        Ok(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
-        }
-        Err(error) => error.into_response(),
+    let caller = match caller(&state, request.headers()) {
+        Ok(caller) => caller,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = visibility::may_write(&caller, request.method(), request.uri().path()) {
+        return error.into_response();
     }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
 }
 
 /// Gives every request an id (kept from `X-Request-Id` when the client

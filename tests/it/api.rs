@@ -253,7 +253,8 @@ fn every_error_is_a_problem_even_those_the_router_makes() {
         assert_eq!(content_type, "application/problem+json", "{path}");
         assert_eq!(json(&body)["type"], kind, "{path}");
     }
-    let request = Request::delete("/v1/bodies").body(Body::empty()).unwrap();
+    let admin = format!("Bearer {}", api.token(Role::Admin).unwrap());
+    let request = Request::delete("/v1/bodies").header(header::AUTHORIZATION, admin).body(Body::empty()).unwrap();
     let (status, content_type, _) = api.send(request);
     assert_eq!((status, content_type.as_str()), (StatusCode::METHOD_NOT_ALLOWED, "application/problem+json"));
 }
@@ -702,5 +703,45 @@ fn the_openapi_document_names_only_paths_the_router_serves() {
         let (status, _, body) = api.send(request);
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert!(!(status == StatusCode::NOT_FOUND && body.contains("no such path")), "{method} {path} is not routed");
+    }
+}
+
+#[test]
+fn every_role_may_write_only_what_the_matrix_allows() {
+    let api = Api::at(Stage::Registered);
+    for operation in minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method != "get") {
+        let path = operation.path.replace("{seq}", "1").replace("{number}", "1").replace("{item}", "1");
+        let path =
+            path.split('/').map(|part| if part.starts_with('{') { "x" } else { part }).collect::<Vec<_>>().join("/");
+        let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
+        for role in [Role::Public, Role::Auditor, Role::Member, Role::Clerk, Role::Admin] {
+            let before = api.snapshot();
+            let mut request = Request::builder().method(operation.method.to_uppercase().as_str()).uri(&path);
+            if let Some(token) = api.token(role) {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let (status, _, body) =
+                api.send(request.header(header::CONTENT_TYPE, "application/json").body(Body::from("{}")).unwrap());
+            let expected = match role {
+                Role::Public => Some(StatusCode::UNAUTHORIZED),
+                Role::Auditor => Some(StatusCode::FORBIDDEN),
+                Role::Member if !members_own => Some(StatusCode::FORBIDDEN),
+                _ => None,
+            };
+            match expected {
+                Some(expected) => assert_eq!(status, expected, "{role:?} {} {path}: {body}", operation.method),
+                None => assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::INTERNAL_SERVER_ERROR].contains(&status),
+                    "{role:?} {} {path}: {status} {body}",
+                    operation.method
+                ),
+            }
+            assert_eq!(
+                api.snapshot(),
+                before,
+                "{role:?} {} {path} with an empty body changed the log",
+                operation.method
+            );
+        }
     }
 }
