@@ -23,7 +23,7 @@ use minutebook_log::Seq;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::tokens::{Caller, Role};
+use super::tokens::Caller;
 use super::{blocking, meeting_id, ApiError, ApiResult, AppState};
 use crate::domain::statement::decode_base64_array;
 use crate::domain::{Actor, AttendAs, Command, CommandError, Conditions, DecisionInput, Rule};
@@ -102,33 +102,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/actions/{seq}/closure", post(close_action))
 }
 
-/// Who may ask for what: clerks and admins record; a member submits only
-/// their own signature and their own key; auditors and the public read.
-fn permitted(caller: &Caller, command: &Command) -> ApiResult<()> {
-    let own = |person: &PersonId| caller.person.as_deref() == Some(person.as_str());
-    let allowed = match (caller.role, command) {
-        (Role::Public, _) => {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "recording needs a token"));
-        }
-        (Role::Member, Command::SignMinutes { signer, .. }) => own(signer),
-        (Role::Member, Command::RegisterSigningKey(e)) => own(&e.person),
-        (Role::Clerk | Role::Admin, Command::SignMinutes { .. }) => false,
-        (Role::Clerk | Role::Admin, _) => true,
-        (Role::Member | Role::Auditor, _) => false,
-    };
-    if !allowed {
-        let why = match command {
-            Command::SignMinutes { .. } => "a member submits only their own signature",
-            _ if caller.role == Role::Member => {
-                "only clerks record meetings; a member submits only their own signature and key"
-            }
-            _ => "only clerks record meetings",
-        };
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", why));
-    }
-    Ok(())
-}
-
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let kind = match status {
@@ -148,7 +121,7 @@ async fn run(
     meeting_stream: Option<String>,
     command: Command,
 ) -> ApiResult<Response> {
-    permitted(&caller, &command)?;
+    super::visibility::may_command(&caller, &command)?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => {

@@ -154,6 +154,38 @@ mod visibility {
         }
     }
 
+    /// The full check of a command against the caller: clerks and admins
+    /// record; a member submits only their own signature and their own key;
+    /// no one submits a signature for someone else.
+    pub fn may_command(caller: &Caller, command: &crate::domain::Command) -> ApiResult<()> {
+        use crate::domain::Command;
+        let own = |person: &minutebook_log::catalogue::PersonId| caller.person.as_deref() == Some(person.as_str());
+        let allowed = match (caller.role, command) {
+            (Role::Public, _) => {
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "recording needs a token"));
+            }
+            (Role::Member, Command::SignMinutes { signer, .. }) => own(signer),
+            (Role::Member, Command::RegisterSigningKey(e)) => own(&e.person),
+            (Role::Clerk | Role::Admin, Command::SignMinutes { .. }) => false,
+            (Role::Clerk | Role::Admin, _) => true,
+            (Role::Member | Role::Auditor, _) => false,
+        };
+        if !allowed {
+            let why = match command {
+                Command::SignMinutes { .. } => "a member submits only their own signature",
+                Command::RegisterSigningKey(_) if caller.role == Role::Member => {
+                    "a member registers only their own key"
+                }
+                _ if caller.role == Role::Member => {
+                    "only clerks record meetings; a member submits only their own signature and key"
+                }
+                _ => "only clerks record meetings",
+            };
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", why));
+        }
+        Ok(())
+    }
+
     pub fn audience(caller: &Caller) -> Audience {
         match caller.role {
             Role::Public => Audience::Public,
@@ -198,6 +230,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/log/key", get(log_key))
         .route("/v1/bodies", get(bodies))
         .route("/v1/bodies/{body}", get(body))
+        .route("/v1/people", get(people))
+        .route("/v1/people/{person}", get(person))
+        .route("/v1/meetings/{meeting}", get(meeting))
+        .route("/v1/meetings/{meeting}/items/{item}", get(meeting_item))
+        .route("/v1/streams/{stream}/events", get(stream_events))
+        .route("/v1/checkpoints", get(checkpoints))
         .route("/v1/bodies/{body}/meetings", get(body_meetings))
         .route("/v1/bodies/{body}/actions", get(body_actions))
         .route("/v1/bodies/{body}/registers/{register}", get(body_register))
@@ -351,6 +389,132 @@ async fn body(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) 
 
 fn known_body<'r>(record: &'r Record, id: &BodyId) -> ApiResult<&'r minutebook_projections::record::Body> {
     record.bodies.get(id).ok_or_else(|| ApiError::not_found(format!("no body {id} is registered")))
+}
+
+fn person_json(record: &Record, p: &minutebook_projections::record::Person) -> serde_json::Value {
+    json!({
+        "id": p.id, "name": p.name, "title": p.title, "organisation": p.organisation, "job_title": p.job_title,
+        "display_name": p.display_name(), "redacted": p.redacted,
+        "keys": p.keys.iter().map(|k| json!({
+            "public_key": minutebook_log::hex(&k.public_key), "registered_at": k.registered_at.0,
+            "revoked_at": k.revoked_at.map(|s| s.0),
+        })).collect::<Vec<_>>(),
+        "memberships": record.bodies.values().flat_map(|b| b.tenures.iter().filter(|t| t.person == p.id).map(move |t| json!({
+            "body": b.id, "role": t.role.title(), "from": t.from.to_string(), "until": t.until.map(|d| d.to_string()),
+        }))).collect::<Vec<_>>(),
+    })
+}
+
+async fn people(State(state): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
+    with_record(&state, |record| {
+        Ok(Json(json!({ "people": record.people.values().map(|p| person_json(record, p)).collect::<Vec<_>>() })))
+    })
+    .await
+}
+
+async fn person(
+    State(state): State<Arc<AppState>>,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    with_record(&state, move |record| {
+        let person = record
+            .people
+            .get(id.as_str())
+            .ok_or_else(|| ApiError::not_found(format!("no person {id:?} is registered")))?;
+        Ok(Json(person_json(record, person)))
+    })
+    .await
+}
+
+async fn meeting(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) -> ApiResult<Response> {
+    let id = meeting_id(&id)?;
+    with_record(&state, move |record| {
+        let meeting = known_meeting(record, &id)?;
+        let body = json!({
+            "id": meeting.id, "body": meeting.body, "date": meeting.date.to_string(), "start": meeting.start.to_string(),
+            "venue": meeting.venue, "status": view::status(meeting), "banner": view::status(meeting).banner(),
+            "agenda": meeting.agenda.iter().map(|a| json!({"number": a.number, "title": a.title, "kind": a.kind.name()})).collect::<Vec<_>>(),
+            "stream_version": record.stream_version(&id.stream()).0,
+        });
+        let mut response = Json(body).into_response();
+        let etag = format!("\"{}\"", record.stream_version(&id.stream()).0);
+        response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("a number"));
+        Ok(response)
+    })
+    .await
+}
+
+/// One item of the minutes as the caller may read it: its points,
+/// decisions, actions and declarations.
+async fn meeting_item(
+    State(state): State<Arc<AppState>>,
+    UrlPath((id, item)): UrlPath<(String, u32)>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = meeting_id(&id)?;
+    with_record(&state, move |record| {
+        known_meeting(record, &id)?;
+        let minutes = view::minutes(record, &id, visibility::audience(&caller)).expect("a known meeting has minutes");
+        let found = minutes.items.iter().find(|i| i.item == item);
+        let found = found.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "meeting {id} has not taken agenda item {item}, or its minutes are not published"
+            ))
+        })?;
+        let declarations: Vec<_> = minutes.declarations.iter().filter(|d| d.item == item).collect();
+        Ok(Json(json!({ "meeting": id, "item": found, "declarations": declarations })))
+    })
+    .await
+}
+
+async fn stream_events(
+    State(state): State<Arc<AppState>>,
+    UrlPath(stream): UrlPath<String>,
+    Query(query): Query<PageQuery>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > PAGE_EVENTS_MAX {
+        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
+    }
+    // For a stream, `from` is a stream version (the first event is 1).
+    let from = minutebook_log::StreamVersion(query.from.unwrap_or(1).max(1));
+    with_record(&state.clone(), move |record| {
+        let events =
+            state.recorder.log().read_stream(&stream, from, limit).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let next = events.last().map(|e| e.envelope.stream_version().0 + 1);
+        let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
+        Ok(Json(json!({ "stream": stream, "events": events, "next": next })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct CheckpointQuery {
+    from: Option<u64>,
+    to: Option<u64>,
+    limit: Option<usize>,
+}
+
+/// Every stored checkpoint with a tree size in `from..=to`, as signed notes.
+async fn checkpoints(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<CheckpointQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > PAGE_EVENTS_MAX {
+        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
+    }
+    blocking(move || {
+        let log = state.recorder.log();
+        let (from, to) = (query.from.unwrap_or(0), query.to.unwrap_or_else(|| log.len()));
+        let notes = log.checkpoints(from, to, limit).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let next = notes.last().map(|c| c.checkpoint.tree_size + 1).filter(|next| *next <= to);
+        let notes: Vec<_> =
+            notes.iter().map(|c| json!({"tree_size": c.checkpoint.tree_size, "note": c.note})).collect();
+        Ok(Json(json!({ "checkpoints": notes, "next": next })))
+    })
+    .await
 }
 
 fn known_meeting<'r>(record: &'r Record, id: &MeetingId) -> ApiResult<&'r minutebook_projections::record::Meeting> {

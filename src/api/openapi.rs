@@ -35,6 +35,12 @@ pub const OPERATIONS: &[Operation] = &[
     read("/v1/bodies", "Every body", "bodies"),
     read("/v1/bodies/{body}", "A body and its members", "a body"),
     read("/v1/bodies/{body}/meetings", "A body's meetings", "meetings"),
+    read("/v1/people", "Every person, with their memberships and keys", "people"),
+    read("/v1/people/{person}", "A person, with their memberships and keys", "a person"),
+    read("/v1/meetings/{meeting}", "A meeting: date, venue, status, agenda; its ETag for If-Match", "a meeting"),
+    read("/v1/meetings/{meeting}/items/{item}", "One item of the minutes with its declarations", "an item"),
+    read("/v1/streams/{stream}/events", "One stream's events by version (?from=, ?limit=)", "a page of events"),
+    read("/v1/checkpoints", "Every stored checkpoint (?from=, ?to=, ?limit=)", "signed notes"),
     read("/v1/bodies/{body}/actions", "The actions tracker", "actions"),
     read(
         "/v1/bodies/{body}/registers/{register}",

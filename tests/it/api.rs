@@ -177,6 +177,29 @@ fn registers_proofs_and_the_checkpoint_are_served() {
     minutebook_log::merkle::verify_inclusion(3, proof["tree_size"].as_u64().unwrap(), &leaf, &hashes, &root).unwrap();
     let (_, _, statement) = api.get(&format!("/v1/meetings/{M1}/statement"), Role::Public, "text/plain");
     assert!(statement.starts_with("minutebook signing statement v1\n"), "{statement}");
+
+    let (_, _, body) = api.get("/v1/people/cllr-okoro", Role::Public, "application/json");
+    let person = json(&body);
+    assert_eq!(person["display_name"], "Councillor Ada Okoro");
+    assert_eq!(person["memberships"][0]["body"], "riverside-scrutiny");
+    let (_, _, body) = api.get(&format!("/v1/meetings/{M1}"), Role::Public, "application/json");
+    assert_eq!(json(&body)["status"], "signed");
+    let (_, _, body) = api.get(&format!("/v1/meetings/{M1}/items/6"), Role::Public, "application/json");
+    let item = json(&body);
+    assert_eq!(item["item"]["minute"], 394);
+    assert_eq!(item["declarations"][0]["name"], "Councillor Kofi Mensah");
+    let (_, _, body) =
+        api.get(&format!("/v1/streams/meeting:{M1}/events?from=2&limit=3"), Role::Public, "application/json");
+    let page = json(&body);
+    let versions: Vec<u64> =
+        page["events"].as_array().unwrap().iter().map(|e| e["stream_version"].as_u64().unwrap()).collect();
+    assert_eq!((versions, page["next"].as_u64()), (vec![2, 3, 4], Some(5)));
+    let (_, _, body) = api.get("/v1/checkpoints?from=0&limit=5", Role::Public, "application/json");
+    let page = json(&body);
+    let checkpoints = page["checkpoints"].as_array().unwrap();
+    assert_eq!(checkpoints.len(), 5);
+    assert_eq!(checkpoints[0]["tree_size"], 0);
+    assert!(checkpoints[4]["note"].as_str().unwrap().starts_with(crate::support::ORIGIN));
 }
 
 #[test]
@@ -184,8 +207,9 @@ fn the_demo_builds_a_verifiable_council_and_the_server_stops_cleanly_on_sigterm(
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let data_arg = data.to_str().unwrap();
-    let (code, stdout, stderr) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
+    let (code, first_run, stderr) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
     assert_eq!(code, 0, "{stderr}");
+    let stdout = first_run.clone();
     assert!(stdout.contains("created the demo minute book of Eastbrook Borough Council"), "{stdout}");
     for role in ["admin", "clerk", "member", "auditor"] {
         assert!(stdout.lines().any(|l| l.trim_start().starts_with(role) && l.contains("mbt_")), "{role}: {stdout}");
@@ -223,12 +247,40 @@ fn the_demo_builds_a_verifiable_council_and_the_server_stops_cleanly_on_sigterm(
     assert!(response.ends_with("ok\n"));
     let response = http_get(&addr, "/v1/bodies/riverside-scrutiny/minutes/394");
     assert!(response.contains("\"meeting\":\"rcsp-2026-03-05\""), "{response}");
+    // A paper over the socket: uploaded by the clerk, downloaded as stored.
+    let token = |role: &str| stdout_of_demo_token(&first_run, role);
+    let paper = "Invented handout: youth club attendance by month.";
+    let upload = http(
+        &addr,
+        &format!(
+            "POST /v1/papers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{paper}",
+            token("clerk"),
+            paper.len()
+        ),
+    );
+    assert!(upload.starts_with("HTTP/1.1 201"), "{upload}");
+    let hash = blake3::hash(paper.as_bytes()).to_hex();
+    let download = http(
+        &addr,
+        &format!(
+            "GET /v1/papers/{hash} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            token("auditor")
+        ),
+    );
+    assert!(download.starts_with("HTTP/1.1 200") && download.ends_with(paper), "{download}");
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "the server exits cleanly on SIGTERM: {exit:?}");
     let (code, _, _) = run_cli(&["verify", data_arg]);
     assert_eq!(code, 0);
+}
+
+/// The token the demo printed for a role.
+fn stdout_of_demo_token(stdout: &str, role: &str) -> String {
+    let line =
+        stdout.lines().find(|l| l.split_whitespace().next() == Some(role)).expect("the demo prints a token per role");
+    line.split_whitespace().last().expect("a token").to_owned()
 }
 
 fn http_get(addr: &str, path: &str) -> String {
