@@ -473,10 +473,7 @@ async fn stream_events(
     Query(query): Query<PageQuery>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_EVENTS_MAX {
-        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
-    }
+    let limit = page_limit(query.limit)?;
     // For a stream, `from` is a stream version (the first event is 1).
     let from = minutebook_log::StreamVersion(query.from.unwrap_or(1).max(1));
     with_record(&state.clone(), move |record| {
@@ -501,10 +498,7 @@ async fn checkpoints(
     State(state): State<Arc<AppState>>,
     Query(query): Query<CheckpointQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_EVENTS_MAX {
-        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
-    }
+    let limit = page_limit(query.limit)?;
     blocking(move || {
         let log = state.recorder.log();
         let (from, to) = (query.from.unwrap_or(0), query.to.unwrap_or_else(|| log.len()));
@@ -515,6 +509,15 @@ async fn checkpoints(
         Ok(Json(json!({ "checkpoints": notes, "next": next })))
     })
     .await
+}
+
+/// A page's size: 100 unless asked, at most `PAGE_EVENTS_MAX`.
+fn page_limit(limit: Option<usize>) -> ApiResult<usize> {
+    let limit = limit.unwrap_or(100);
+    if limit == 0 || limit > PAGE_EVENTS_MAX {
+        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
+    }
+    Ok(limit)
 }
 
 fn known_meeting<'r>(record: &'r Record, id: &MeetingId) -> ApiResult<&'r minutebook_projections::record::Meeting> {
@@ -737,10 +740,7 @@ async fn events(
     Query(query): Query<PageQuery>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let limit = query.limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_EVENTS_MAX {
-        return Err(ApiError::bad_request(format!("limit {limit} is outside 1 to {PAGE_EVENTS_MAX}")));
-    }
+    let limit = page_limit(query.limit)?;
     let from = Seq(query.from.unwrap_or(0));
     with_record(&state.clone(), move |record| {
         let events = state.recorder.log().read(from, limit).map_err(ApiError::internal)?;
