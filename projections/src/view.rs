@@ -15,6 +15,9 @@ use serde::Serialize;
 
 use crate::record::{EntryKind, Meeting, MeetingStatus, Record};
 
+/// What the public reads in place of an exempt item's content.
+pub const WITHHELD: &str = "[exempt: not published]";
+
 /// Who reads the minutes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience {
@@ -459,10 +462,17 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             .and_then(|(_, item)| minute_of(item))
             .or_else(|| meeting.items.iter().find(|i| i.seq == c.target).and_then(|i| i.minute));
         let by_minute = record.meetings.get(&c.by_meeting).and_then(|m| m.item(c.by_item)).and_then(|i| i.minute);
+        // A correction of an exempt item's content is as exempt as the content.
+        let item = record.entry_location(c.target).map(|(_, item)| item);
+        let withheld = audience == Audience::Public
+            && item
+                .and_then(|n| meeting.item(n))
+                .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none());
+        let text = |text: &String| if withheld { WITHHELD.to_owned() } else { text.clone() };
         minutes.corrections.push(CorrectionLine {
             minute,
-            superseded: c.superseded.clone(),
-            text: c.text.clone(),
+            superseded: text(&c.superseded),
+            text: text(&c.text),
             by_meeting: c.by_meeting.clone(),
             by_item: c.by_item,
             by_minute,

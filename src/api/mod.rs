@@ -209,12 +209,35 @@ mod visibility {
         if meeting.draft_published.is_none() {
             return false;
         }
-        match record.entry_location(event.envelope.seq()) {
-            Some((_, item)) => {
+        match concerns_item(record, event) {
+            Some(item) => {
                 meeting.item(item).is_none_or(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
             }
             None => true,
         }
+    }
+
+    /// The agenda item a meeting's event concerns: the entry it recorded,
+    /// or the entry a revision, correction or redaction of it names.
+    fn concerns_item(record: &Record, event: &Event) -> Option<u32> {
+        if let Some((_, item)) = record.entry_location(event.envelope.seq()) {
+            return Some(item);
+        }
+        let Payload::Present { bytes, .. } = &event.payload else {
+            return None;
+        };
+        let decoded = DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes).ok()?;
+        let target = match decoded {
+            DomainEvent::DraftRevised(e) => match e.change {
+                minutebook_log::catalogue::Revision::ReplaceText { target, .. }
+                | minutebook_log::catalogue::Revision::Strike { target } => target,
+                minutebook_log::catalogue::Revision::AddPoint { item, .. } => return Some(item),
+            },
+            DomainEvent::MinutesCorrected(e) => e.target,
+            DomainEvent::PayloadRedacted(e) => e.target,
+            _ => return None,
+        };
+        record.entry_location(target).map(|(_, item)| item)
     }
 }
 

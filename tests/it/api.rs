@@ -797,3 +797,61 @@ fn every_role_may_write_only_what_the_matrix_allows() {
         }
     }
 }
+
+#[test]
+fn no_read_shows_the_public_exempt_content_and_every_read_answers_every_role() {
+    let api = Api::at(Stage::Signed);
+    let exempt_point = {
+        let events =
+            api.state.recorder.log().read_stream(&m(M1).stream(), minutebook_log::StreamVersion(1), 1_000).unwrap();
+        events.iter().rev().find(|e| e.envelope.event_type() == "point.recorded").unwrap().envelope.seq().0
+    };
+    // A correction and a revision-free correction of the exempt point: their
+    // payloads carry its text too.
+    let by_m2 = serde_json::json!({
+        "target": exempt_point, "text": "The price was 6% below the estimate.", "by_meeting": M2, "by_item": 4,
+        "reason": "Misreported",
+    });
+    let (status, _, body) =
+        api.post(&format!("/v1/meetings/{M1}/corrections"), Role::Clerk, &[("if-match", api.etag(M1))], by_m2);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let secrets = ["4% below", "6% below"];
+    let mut entitled_saw_it = 0;
+    for operation in minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get") {
+        if matches!(operation.path, "/v1/events/live" | "/v1/papers/{hash}") {
+            continue; // a stream, and a paper: tested end to end
+        }
+        let path = operation
+            .path
+            .replace("{body}", "riverside-scrutiny")
+            .replace("{meeting}", M1)
+            .replace("{item}", "8")
+            .replace("{seq}", &exempt_point.to_string())
+            .replace("{number}", "396")
+            .replace("{register}", "declarations")
+            .replace("{person}", "cllr-okoro")
+            .replace("{stream}", &format!("meeting:{M1}"));
+        let path = match path.as_str() {
+            "/v1/events" => "/v1/events?limit=1000".to_owned(),
+            "/v1/proofs/inclusion" => "/v1/proofs/inclusion?seq=1".to_owned(),
+            "/v1/proofs/consistency" => "/v1/proofs/consistency?from=1".to_owned(),
+            other => other.to_owned(),
+        };
+        for role in [Role::Public, Role::Member, Role::Auditor, Role::Clerk, Role::Admin] {
+            for accept in ["application/json", "text/markdown", "text/html"] {
+                let (status, _, body) = api.get(&path, role, accept);
+                assert!(
+                    status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+                    "{role:?} GET {path}: {status} {body}"
+                );
+                let shows = secrets.iter().any(|secret| body.contains(secret));
+                if role == Role::Public {
+                    assert!(!shows, "the public read exempt content at GET {path} ({accept}): {body}");
+                } else if shows {
+                    entitled_saw_it += 1;
+                }
+            }
+        }
+    }
+    assert!(entitled_saw_it > 0, "those entitled do read the exempt content somewhere");
+}
