@@ -78,6 +78,35 @@ impl Connection {
     }
 }
 
+/// The minutes read load by wrk (Debian's package; `bench/api` installs
+/// it), when it is on the PATH: requests/s and p99 from its report.
+fn wrk_minutes(addr: &str, token: &str, connections: usize, seconds: u64) -> Option<String> {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t2",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+            "-H",
+            "Accept: application/json",
+            &format!("http://{addr}/v1/meetings/bench-0/minutes"),
+        ])
+        .output()
+        .ok()?;
+    let report = String::from_utf8_lossy(&output.stdout);
+    let field = |prefix: &str| {
+        report.lines().find_map(|line| line.trim().strip_prefix(prefix).map(|rest| rest.trim().to_owned()))
+    };
+    let non_2xx = field("Non-2xx or 3xx responses:").unwrap_or_else(|| "0".to_owned());
+    Some(format!(
+        "wrk: GET one meeting's minutes as JSON, {connections} connections: {} requests/s, p99 {} ({non_2xx} not 2xx) (floor 20000/s, p99 5 ms)",
+        field("Requests/sec:")?,
+        field("99%")?,
+    ))
+}
+
 fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -220,6 +249,9 @@ pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
     println!("minutebook bench api: server on {addr}, data in {}", directory.display());
 
     let seconds = args.seconds;
+    if let Some(report) = wrk_minutes(&addr, &auditor, args.readers, seconds) {
+        println!("{report}");
+    }
     let (latencies, failures) = load(args.readers, seconds, |_| {
         let addr = addr.clone();
         let auditor = auditor.clone();
@@ -231,7 +263,7 @@ pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
         })
     });
     println!(
-        "GET one meeting's minutes as JSON, {} connections: {:.0} requests/s, p50 {:?}, p99 {:?} ({failures} failed) (floor 20000/s, p99 5 ms)",
+        "GET one meeting's minutes as JSON, {} connections, from this process: {:.0} requests/s, p50 {:?}, p99 {:?} ({failures} failed) (floor 20000/s, p99 5 ms)",
         args.readers,
         latencies.len() as f64 / seconds as f64,
         percentile(&latencies, 0.50),

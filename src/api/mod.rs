@@ -47,12 +47,26 @@ pub struct AppState {
     pub replies: commands::Replies,
     /// Set once the server is shutting down: live feeds end.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Rendered minutes by meeting, audience, format and log position.
+    rendered: std::sync::Mutex<std::collections::HashMap<RenderedKey, (String, u64)>>,
 }
+
+type RenderedKey = (MeetingId, bool, &'static str, u64);
+
+/// Most renderings of minutes kept; beyond it the cache starts again.
+pub const RENDERED_MINUTES_MAX: usize = 4_096;
 
 impl AppState {
     pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> AppState {
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        AppState { recorder, tokens, data, replies: commands::Replies::default(), shutdown }
+        AppState {
+            recorder,
+            tokens,
+            data,
+            replies: commands::Replies::default(),
+            shutdown,
+            rendered: Default::default(),
+        }
     }
 }
 
@@ -631,41 +645,61 @@ async fn minutes(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let id = meeting_id(&id)?;
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let format = if accept.contains("text/html") {
+        "text/html; charset=utf-8"
+    } else if accept.contains("text/markdown") {
+        "text/markdown; charset=utf-8"
+    } else {
+        "application/json"
+    };
     let state2 = state.clone();
-    blocking(move || {
+    let (body, version) = blocking(move || {
         let current = state2.recorder.record().map_err(ApiError::internal)?;
         let meeting = known_meeting(&current, &id)?;
         let timezone = current.bodies.get(&meeting.body).map_or("UTC".to_owned(), |b| b.timezone.clone());
         let audience = visibility::audience(&caller);
-        let (model, version) = match query.at {
-            None => (view::minutes(&current, &id, audience), current.stream_version(&id.stream()).0),
+        let render = |model: Option<view::Minutes>| -> ApiResult<String> {
+            let model = model
+                .ok_or_else(|| ApiError::not_found(format!("meeting {id} was not yet scheduled at that point")))?;
+            Ok(match format {
+                "application/json" => serde_json::to_string(&model).expect("JSON always encodes"),
+                "text/markdown; charset=utf-8" => render::markdown(&model),
+                _ => render::html(&model),
+            })
+        };
+        match query.at {
+            None => {
+                // The same minutes are read again and again: keep each
+                // rendering until the log moves on.
+                let key = (id.clone(), audience == Audience::Public, format, current.position().0);
+                if let Some(cached) = state2.rendered.lock().unwrap().get(&key) {
+                    return Ok(cached.clone());
+                }
+                let version = current.stream_version(&id.stream()).0;
+                let body = render(view::minutes(&current, &id, audience))?;
+                let mut rendered = state2.rendered.lock().unwrap();
+                if rendered.len() >= RENDERED_MINUTES_MAX {
+                    rendered.clear();
+                }
+                rendered.insert(key, (body.clone(), version));
+                Ok((body, version))
+            }
             Some(at) => {
                 let at = At::parse(&at, &timezone).map_err(ApiError::bad_request)?;
                 let reader = state2.recorder.log().reader();
                 let position = at.position(&reader).map_err(ApiError::internal)?;
                 let then = record_at(&reader, position).map_err(ApiError::internal)?;
                 let version = then.stream_version(&id.stream()).0;
-                (view::minutes(&then, &id, audience), version)
+                Ok((render(view::minutes(&then, &id, audience))?, version))
             }
-        };
-        let model =
-            model.ok_or_else(|| ApiError::not_found(format!("meeting {id} was not yet scheduled at that point")))?;
-        let (content_type, body) = if accept.contains("text/html") {
-            ("text/html; charset=utf-8", render::html(&model))
-        } else if accept.contains("text/markdown") {
-            ("text/markdown; charset=utf-8", render::markdown(&model))
-        } else {
-            ("application/json", serde_json::to_string(&model).expect("JSON always encodes"))
-        };
-        let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
-        response
-            .headers_mut()
-            .insert(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).expect("a number"));
-        response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Authorization, Cookie"));
-        Ok(response)
+        }
     })
-    .await
+    .await?;
+    let mut response = ([(header::CONTENT_TYPE, format)], body).into_response();
+    response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&format!("\"{version}\"")).expect("a number"));
+    response.headers_mut().insert(header::VARY, HeaderValue::from_static("Accept, Authorization, Cookie"));
+    Ok(response)
 }
 
 #[derive(Deserialize)]
