@@ -44,6 +44,11 @@ impl At {
     }
 }
 
+/// Whether `timezone` names a zone of the IANA database this build carries.
+pub fn known_timezone(timezone: &str) -> bool {
+    jiff::tz::TimeZone::get(timezone).is_ok()
+}
+
 /// The first instant (µs, UTC) after `date` ends in `timezone`.
 pub fn end_of_day_us(date: Date, timezone: &str) -> Result<i64, String> {
     let zone = jiff::tz::TimeZone::get(timezone).map_err(|_| format!("{timezone:?} is not a known timezone"))?;

@@ -183,15 +183,10 @@ fn register_body(record: &Record, e: &BodyRegistered) -> Decided {
     Ok(Decision::one(e.body.stream(), DomainEvent::BodyRegistered(e.clone())))
 }
 
-/// An IANA timezone name's shape ("Europe/London", "UTC"); its rules are
-/// looked up where dates are read.
+/// An IANA timezone name ("Europe/London", "UTC") that the bundled
+/// database knows, so that the body's dates can always be read.
 fn check_timezone(timezone: &str) -> Result<(), Refusal> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "/_-+".contains(c);
-    let valid = !timezone.is_empty()
-        && timezone.len() <= 64
-        && timezone.chars().all(allowed)
-        && timezone.starts_with(|c: char| c.is_ascii_uppercase());
-    if !valid {
+    if timezone.len() > 64 || !minutebook_projections::time::known_timezone(timezone) {
         return Err(Refusal::new(
             Rule::Invalid,
             format!("{timezone:?} is not an IANA timezone name such as Europe/London"),

@@ -686,6 +686,23 @@ fn bodies_people_and_keys_are_registered_once_and_keys_prove_possession() {
             says: "\"london time\" is not an IANA timezone name",
         },
         Case {
+            name: "a timezone name that is not in the database",
+            stage: Stage::Registered,
+            setup: nothing,
+            command: |_| {
+                Command::RegisterBody(BodyRegistered {
+                    body: BodyId::new("other").unwrap(),
+                    name: "Other".into(),
+                    kind: BodyKind::Board,
+                    timezone: "Europe/Londn".into(),
+                    quorum: 3,
+                    minute_number_start: 1,
+                })
+            },
+            rule: Rule::Invalid,
+            says: "\"Europe/Londn\" is not an IANA timezone name such as Europe/London",
+        },
+        Case {
             name: "a member appointed twice",
             stage: Stage::Registered,
             setup: nothing,
