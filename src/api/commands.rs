@@ -33,8 +33,9 @@ pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 /// Most idempotency keys remembered (the oldest are forgotten first).
 pub const IDEMPOTENCY_KEYS_MAX: usize = 10_000;
 
-/// A first reply: status, body and ETag.
-type Reply = (StatusCode, String, Option<String>);
+/// A first reply: status, body and ETag, with a digest of the command it
+/// answered (a key reused for another command is refused).
+type Reply = (StatusCode, String, Option<String>, [u8; 32]);
 
 /// First replies by idempotency key, for retries; the oldest keys are
 /// forgotten first.
@@ -135,8 +136,19 @@ async fn run(
     };
     // Keys are per caller, so one client's key never answers another's.
     let key = key.map(|k| format!("{}:{}:{k}", caller.role.name(), caller.person.as_deref().unwrap_or("")));
+    let fingerprint = *blake3::hash(format!("{command:?}").as_bytes()).as_bytes();
+    let reused = || {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different request; use a new key for each new request",
+        )
+    };
     if let Some(key) = &key {
-        if let Some((status, body, etag)) = state.replies.get(key) {
+        if let Some((status, body, etag, first)) = state.replies.get(key) {
+            if first != fingerprint {
+                return Err(reused());
+            }
             return Ok(reply(status, body, etag));
         }
     }
@@ -185,6 +197,15 @@ async fn run(
             CommandError::Log(error) if error.category() == minutebook_log::ErrorCategory::Conflict => {
                 ApiError::new(StatusCode::PRECONDITION_FAILED, "stale", error.to_string())
             }
+            // The key's event ids are in the log for another command (a
+            // retry after a restart, with other content).
+            CommandError::Log(error) if error.category() == minutebook_log::ErrorCategory::IdempotencyMismatch => {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency-key-reused",
+                    "this Idempotency-Key was used for a different request; use a new key for each new request",
+                )
+            }
             other => ApiError::internal(other),
         })
     })
@@ -206,7 +227,7 @@ async fn run(
             .to_string();
     let etag = recorded.outcome.events.first().map(|e| format!("\"{}\"", e.stream_version.0));
     if let Some(key) = key {
-        state.replies.put(key, (StatusCode::CREATED, body.clone(), etag.clone()));
+        state.replies.put(key, (StatusCode::CREATED, body.clone(), etag.clone(), fingerprint));
     }
     Ok(reply(StatusCode::CREATED, body, etag))
 }

@@ -379,6 +379,11 @@ fn clerks_record_with_if_match_and_a_retry_with_the_same_key_appends_nothing() {
     assert_eq!(again, first, "a retry returns the first result");
     assert_eq!(api.state.recorder.log().len(), before + 1, "and appends nothing");
     assert_ne!(api.etag(M1), etag);
+    // The same key for another request is refused, and appends nothing.
+    let other = serde_json::json!({"item": 5, "text": "Something else."});
+    let reused = [("if-match", api.etag(M1)), ("idempotency-key", "point-1".to_owned())];
+    let problem = api.refused(&path, Role::Clerk, &reused, other, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["type"], "/problems/idempotency-key-reused");
 
     // Stale or missing If-Match, wrong roles, refusals and bad content: nothing appended.
     let problem =
