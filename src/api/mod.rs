@@ -200,6 +200,20 @@ mod visibility {
         Ok(())
     }
 
+    /// Whether a meeting's draft minutes are published.
+    pub fn published(record: &Record, meeting: &MeetingId) -> bool {
+        record.meetings.get(meeting).is_some_and(|m| m.draft_published.is_some())
+    }
+
+    /// Whether an item of a meeting is exempt and not yet released.
+    pub fn exempt(record: &Record, meeting: &MeetingId, item: u32) -> bool {
+        record
+            .meetings
+            .get(meeting)
+            .and_then(|m| m.item(item))
+            .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none())
+    }
+
     pub fn audience(caller: &Caller) -> Audience {
         match caller.role {
             Role::Public => Audience::Public,
@@ -598,15 +612,52 @@ async fn body_actions(
 async fn body_register(
     State(state): State<Arc<AppState>>,
     UrlPath((id, register)): UrlPath<(String, String)>,
+    Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         known_body(record, &id)?;
+        // The public's registers hold only meetings whose minutes are
+        // published, and never an exempt item's text.
+        let public = caller.role == Role::Public;
+        let shown = |meeting: &MeetingId| !public || visibility::published(record, meeting);
         let value = match register.as_str() {
-            "attendance" => json!({ "attendance": registers::attendance(record, &id) }),
-            "declarations" => json!({ "declarations": registers::declarations(record, &id) }),
-            "flagged-votes" => json!({ "flagged_votes": registers::flagged_votes(record, &id) }),
-            "inquorate" => json!({ "inquorate": registers::inquorate_meetings(record, &id) }),
+            "attendance" => {
+                let mut rows = registers::attendance(record, &id);
+                for row in &mut rows {
+                    row.marks.retain(|(meeting, _)| shown(meeting));
+                    row.expected = row.marks.len() as u32;
+                    row.present =
+                        row.marks.iter().filter(|(_, mark)| *mark == registers::AttendanceMark::Present).count() as u32;
+                    row.rate_percent = (row.expected > 0).then(|| row.present * 100 / row.expected);
+                }
+                json!({ "attendance": rows })
+            }
+            "declarations" => {
+                let mut register = registers::declarations(record, &id);
+                for rows in register.values_mut() {
+                    rows.retain(|row| shown(&row.meeting));
+                }
+                register.retain(|_, rows| !rows.is_empty());
+                json!({ "declarations": register })
+            }
+            "flagged-votes" => {
+                let mut rows = registers::flagged_votes(record, &id);
+                rows.retain(|row| shown(&row.meeting));
+                if public {
+                    for row in &mut rows {
+                        if visibility::exempt(record, &row.meeting, row.item) {
+                            row.decision = minutebook_projections::view::WITHHELD.to_owned();
+                        }
+                    }
+                }
+                json!({ "flagged_votes": rows })
+            }
+            "inquorate" => {
+                let mut rows = registers::inquorate_meetings(record, &id);
+                rows.retain(|row| shown(&row.meeting));
+                json!({ "inquorate": rows })
+            }
             other => {
                 return Err(ApiError::not_found(format!(
                     "no register {other:?}: there are attendance, declarations, flagged-votes and inquorate"

@@ -860,3 +860,35 @@ fn no_read_shows_the_public_exempt_content_and_every_read_answers_every_role() {
     }
     assert!(entitled_saw_it > 0, "those entitled do read the exempt content somewhere");
 }
+
+#[test]
+fn the_public_registers_hold_only_published_meetings_and_no_exempt_text() {
+    let api = Api::at(Stage::InSession);
+    let post = |path: &str, body: serde_json::Value| {
+        let (status, _, text) =
+            api.post(&format!("/v1/meetings/{M1}/{path}"), Role::Clerk, &[("if-match", api.etag(M1))], body);
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+    };
+    post("exclusions", serde_json::json!({"item": 5, "paragraph": 3}));
+    let vote = serde_json::json!({"item": 5, "text": "That the secret tender be accepted.", "kind": "Agreed",
+        "vote": {"kind": "recorded", "for": ["cllr-brennan", "cllr-okoro"], "against": [], "abstain": []}});
+    post("decisions", vote);
+    let register = |role: Role, name: &str| {
+        let (status, _, body) =
+            api.get(&format!("/v1/bodies/riverside-scrutiny/registers/{name}"), role, "application/json");
+        assert_eq!(status, StatusCode::OK);
+        json(&body)
+    };
+    // In session: the public's registers know nothing of the meeting yet.
+    assert_eq!(register(Role::Public, "flagged-votes")["flagged_votes"], serde_json::json!([]));
+    assert_eq!(register(Role::Public, "declarations")["declarations"], serde_json::json!({}));
+    assert_eq!(register(Role::Auditor, "flagged-votes")["flagged_votes"][0]["member"], "cllr-brennan");
+    post("close", serde_json::json!({"at": "20:00"}));
+    post("draft", serde_json::json!({}));
+    let public = register(Role::Public, "flagged-votes");
+    assert_eq!(public["flagged_votes"][0]["member"], "cllr-brennan", "the flag itself is public");
+    assert_eq!(public["flagged_votes"][0]["decision"], "[exempt: not published]");
+    let auditor = register(Role::Auditor, "flagged-votes");
+    assert_eq!(auditor["flagged_votes"][0]["decision"], "That the secret tender be accepted.");
+    assert_eq!(register(Role::Public, "attendance")["attendance"][0]["expected"], 1);
+}
