@@ -228,7 +228,15 @@ mod visibility {
         if caller.role != Role::Public {
             return true;
         }
-        let Some(meeting) = event.envelope.stream().strip_prefix("meeting:") else {
+        let stream = event.envelope.stream();
+        if stream.starts_with("body:") {
+            // A note on an action belongs with the action's meeting and item.
+            return match action_of(record, event) {
+                Some((meeting, item)) => published(record, &meeting) && !exempt(record, &meeting, item),
+                None => true,
+            };
+        }
+        let Some(meeting) = stream.strip_prefix("meeting:") else {
             return true;
         };
         let Some(meeting) = record.meetings.get(meeting) else {
@@ -243,6 +251,20 @@ mod visibility {
             }
             None => true,
         }
+    }
+
+    /// The meeting and item of the action a body's event reports on.
+    fn action_of(record: &Record, event: &Event) -> Option<(MeetingId, u32)> {
+        let Payload::Present { bytes, .. } = &event.payload else {
+            return None;
+        };
+        let action =
+            match DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes).ok()? {
+                DomainEvent::ActionProgressed(e) => e.action,
+                DomainEvent::ActionClosed(e) => e.action,
+                _ => return None,
+            };
+        record.entry_location(action).map(|(meeting, item)| (meeting.clone(), item))
     }
 
     /// The agenda item a meeting's event concerns: the entry it recorded,

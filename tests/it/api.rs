@@ -883,8 +883,23 @@ fn the_public_registers_hold_only_published_meetings_and_no_exempt_text() {
     assert_eq!(register(Role::Public, "flagged-votes")["flagged_votes"], serde_json::json!([]));
     assert_eq!(register(Role::Public, "declarations")["declarations"], serde_json::json!({}));
     assert_eq!(register(Role::Auditor, "flagged-votes")["flagged_votes"][0]["member"], "cllr-brennan");
+    let action = serde_json::json!({"item": 5, "owner": "the Director", "owner_person": null, "text": "Negotiate.", "due": null});
+    let (_, _, body) =
+        api.post(&format!("/v1/meetings/{M1}/actions"), Role::Clerk, &[("if-match", api.etag(M1))], action);
+    let seq = json(&body)["events"][0]["seq"].as_u64().unwrap();
+    let (status, _, _) = api.post(
+        &format!("/v1/actions/{seq}/progress"),
+        Role::Clerk,
+        &[],
+        serde_json::json!({"note": "Secret terms agreed.", "meeting": null}),
+    );
+    assert_eq!(status, StatusCode::CREATED);
     post("close", serde_json::json!({"at": "20:00"}));
     post("draft", serde_json::json!({}));
+    let body_events =
+        |role: Role| api.get("/v1/streams/body:riverside-scrutiny/events?limit=1000", role, "application/json").2;
+    assert!(!body_events(Role::Public).contains("Secret terms"), "an exempt action's note is withheld from the public");
+    assert!(body_events(Role::Auditor).contains("Secret terms"));
     let public = register(Role::Public, "flagged-votes");
     assert_eq!(public["flagged_votes"][0]["member"], "cllr-brennan", "the flag itself is public");
     assert_eq!(public["flagged_votes"][0]["decision"], "[exempt: not published]");
