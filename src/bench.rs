@@ -228,6 +228,7 @@ fn verify_cold(directory: &std::path::Path, what: &str) -> Result<(), String> {
         let output = std::process::Command::new(&executable)
             .arg("verify")
             .arg("--json")
+            .arg("--log-only")
             .arg(directory)
             .output()
             .map_err(|e| format!("running minutebook verify: {e}"))?;

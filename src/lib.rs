@@ -3,6 +3,7 @@
 //! minutebook-projections.
 
 pub mod api;
+pub mod audit;
 mod bench;
 mod bench_api;
 mod bench_projections;

@@ -216,6 +216,8 @@ fn the_demo_builds_a_verifiable_council_and_the_server_stops_cleanly_on_sigterm(
     }
     let (code, stdout, _) = run_cli(&["verify", data_arg]);
     assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("chairs' signatures: 3 checked"), "{stdout}");
+    assert!(stdout.contains("not checkable: the minutes text of meeting lrc-2026-02-10"), "{stdout}");
     let (code, stdout, _) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("reusing the demo minute book"), "{stdout}");

@@ -987,3 +987,66 @@ fn concurrent_clerks_on_one_meeting_each_get_their_command_recorded_once() {
     minutebook_projections::record::catch_up(&recorder.log().reader(), &mut rebuilt).unwrap();
     assert_eq!(&rebuilt, &*record);
 }
+
+/// Appends a `minutes.signed` event straight to the log, past the rules,
+/// as a forger with write access to the disk format might.
+fn forge_signature(world: &World, signer: &str, key: &str, tamper: impl Fn(&mut String)) {
+    let mut statement = world.recorder.statement(&m(M1)).unwrap().to_text();
+    let key = key_of(key);
+    let signature = signature(&key, &statement);
+    tamper(&mut statement);
+    let event = DomainEvent::MinutesSigned(MinutesSigned {
+        signer: p(signer),
+        public_key: key.public_key(),
+        statement,
+        signature,
+    });
+    let mut new = crate::support::event(&m(M1).stream(), &event.encode());
+    new.event_type = event.event_type().into();
+    world.recorder.log().append(crate::support::one(new)).unwrap();
+}
+
+#[test]
+fn verify_checks_every_chairs_signature_against_the_record() {
+    for (name, signer, key, tamper, says) in [
+        ("a valid signature", "cllr-patel", "cllr-patel", false, None),
+        (
+            "by the chair who did not preside at confirmation",
+            "cllr-okoro",
+            "cllr-okoro",
+            false,
+            Some("cllr-okoro did not preside at the confirming meeting"),
+        ),
+        ("over another statement", "cllr-patel", "cllr-patel", true, Some("does not verify over the statement")),
+        (
+            "with a key registered to someone else",
+            "cllr-patel",
+            "cllr-okoro",
+            false,
+            Some("the key is not registered to cllr-patel"),
+        ),
+    ] {
+        let world = World::at(Stage::Published);
+        world.run(Command::ConfirmMinutes { meeting: m(M1), by_meeting: m(M2), by_item: 4 });
+        forge_signature(&world, signer, key, |statement| {
+            if tamper {
+                *statement = statement.replace("events: ", "events: 1");
+            }
+        });
+        let (_dir, data) = world.close();
+        let (code, stdout, stderr) = run_cli(&["verify", data.to_str().unwrap()]);
+        match says {
+            None => {
+                assert_eq!(code, 0, "{name}: {stdout}{stderr}");
+                assert!(stdout.contains("chairs' signatures: 1 checked"), "{name}: {stdout}");
+                assert!(stdout.contains("meeting rcsp-2026-03-05: signed by cllr-patel"), "{name}: {stdout}");
+            }
+            Some(says) => {
+                assert_eq!(code, 1, "{name}: {stdout}{stderr}");
+                assert!(stderr.contains(says), "{name}: {stderr}");
+                let (code, _, _) = run_cli(&["verify", "--log-only", data.to_str().unwrap()]);
+                assert_eq!(code, 0, "{name}: the log itself is sound");
+            }
+        }
+    }
+}
