@@ -233,6 +233,14 @@ pub struct Item {
     pub exempt_released: Option<String>,
 }
 
+impl Item {
+    /// Taken with the public excluded and not yet released: its content is
+    /// not the public's.
+    pub fn exempt_unreleased(&self) -> bool {
+        self.exempt_paragraph.is_some() && self.exempt_released.is_none()
+    }
+}
+
 /// Text with the position of the event that set it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Text {

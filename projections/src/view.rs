@@ -13,7 +13,7 @@ use base64::Engine;
 use minutebook_log::catalogue::*;
 use serde::Serialize;
 
-use crate::record::{EntryKind, Meeting, MeetingStatus, Record};
+use crate::record::{EntryKind, Item, Meeting, MeetingStatus, Record};
 
 /// What the public reads in place of an exempt item's content.
 pub const WITHHELD: &str = "[exempt: not published]";
@@ -390,8 +390,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             summary: item.exempt_summary.as_ref().map(|s| s.text.clone()),
             released: item.exempt_released.clone(),
         });
-        let withheld =
-            audience == Audience::Public && item.exempt_paragraph.is_some() && item.exempt_released.is_none();
+        let withheld = audience == Audience::Public && item.exempt_unreleased();
         let entries = if withheld {
             Vec::new()
         } else {
@@ -464,10 +463,8 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
         let by_minute = record.meetings.get(&c.by_meeting).and_then(|m| m.item(c.by_item)).and_then(|i| i.minute);
         // A correction of an exempt item's content is as exempt as the content.
         let item = record.entry_location(c.target).map(|(_, item)| item);
-        let withheld = audience == Audience::Public
-            && item
-                .and_then(|n| meeting.item(n))
-                .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none());
+        let withheld =
+            audience == Audience::Public && item.and_then(|n| meeting.item(n)).is_some_and(Item::exempt_unreleased);
         let text = |text: &String| if withheld { WITHHELD.to_owned() } else { text.clone() };
         minutes.corrections.push(CorrectionLine {
             minute,

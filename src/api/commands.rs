@@ -137,17 +137,10 @@ async fn run(
     // Keys are per caller, so one client's key never answers another's.
     let key = key.map(|k| format!("{}:{}:{k}", caller.role.name(), caller.person.as_deref().unwrap_or("")));
     let fingerprint = *blake3::hash(format!("{command:?}").as_bytes()).as_bytes();
-    let reused = || {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "this Idempotency-Key was used for a different request; use a new key for each new request",
-        )
-    };
     if let Some(key) = &key {
         if let Some((status, body, etag, first)) = state.replies.get(key) {
             if first != fingerprint {
-                return Err(reused());
+                return Err(key_reused());
             }
             return Ok(reply(status, body, etag));
         }
@@ -200,11 +193,7 @@ async fn run(
             // The key's event ids are in the log for another command (a
             // retry after a restart, with other content).
             CommandError::Log(error) if error.category() == minutebook_log::ErrorCategory::IdempotencyMismatch => {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency-key-reused",
-                    "this Idempotency-Key was used for a different request; use a new key for each new request",
-                )
+                key_reused()
             }
             other => ApiError::internal(other),
         })
@@ -230,6 +219,15 @@ async fn run(
         state.replies.put(key, (StatusCode::CREATED, body.clone(), etag.clone(), fingerprint));
     }
     Ok(reply(StatusCode::CREATED, body, etag))
+}
+
+/// An idempotency key already answered a different request.
+fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "this Idempotency-Key was used for a different request; use a new key for each new request",
+    )
 }
 
 fn reply(status: StatusCode, body: String, etag: Option<String>) -> Response {
@@ -266,7 +264,7 @@ async fn appoint_member(
     h: HeaderMap,
     b: Body<MemberAppointed>,
 ) -> ApiResult<Response> {
-    let body_id = BodyId::new(&id).map_err(|e| ApiError::not_found(format!("no body {id:?}: {e}")))?;
+    let body_id = super::body_id(&id)?;
     run(s, c, h, None, Command::AppointMember { body: body_id, appointment: body(b)? }).await
 }
 
@@ -312,11 +310,10 @@ async fn register_key(
     b: Body<KeyRegistration>,
 ) -> ApiResult<Response> {
     let b = body(b)?;
-    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
     let command = Command::RegisterSigningKey(SigningKeyRegistered {
         person: person_id(&id)?,
-        public_key: decode_base64_array(&b.public_key, "the public key").map_err(invalid)?,
-        proof: SignatureBytes(decode_base64_array(&b.proof, "the proof").map_err(invalid)?),
+        public_key: decode_base64_array(&b.public_key, "the public key").map_err(ApiError::invalid)?,
+        proof: SignatureBytes(decode_base64_array(&b.proof, "the proof").map_err(ApiError::invalid)?),
     });
     run(s, c, h, None, command).await
 }
@@ -525,9 +522,8 @@ async fn attach_paper(
 ) -> ApiResult<Response> {
     let meeting = meeting_id(&id)?;
     let wire = body(b)?;
-    let content_hash = blake3::Hash::from_hex(&wire.content_hash).map_err(|_| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "content_hash must be 64 hexadecimal digits")
-    })?;
+    let content_hash = blake3::Hash::from_hex(&wire.content_hash)
+        .map_err(|_| ApiError::invalid("content_hash must be 64 hexadecimal digits"))?;
     let paper = PaperAttached {
         reference: wire.reference,
         title: wire.title,
@@ -567,13 +563,12 @@ async fn sign(
 ) -> ApiResult<Response> {
     let meeting = meeting_id(&id)?;
     let input = body(b)?;
-    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
     let command = Command::SignMinutes {
         meeting: meeting.clone(),
         signer: input.signer,
-        public_key: decode_base64_array(&input.public_key, "the public key").map_err(invalid)?,
+        public_key: decode_base64_array(&input.public_key, "the public key").map_err(ApiError::invalid)?,
         statement: input.statement,
-        signature: SignatureBytes(decode_base64_array(&input.signature, "the signature").map_err(invalid)?),
+        signature: SignatureBytes(decode_base64_array(&input.signature, "the signature").map_err(ApiError::invalid)?),
     };
     run(s, c, h, Some(meeting.stream()), command).await
 }
@@ -597,7 +592,7 @@ async fn change_member_role(
     b: Body<RoleChange>,
 ) -> ApiResult<Response> {
     let input = body(b)?;
-    let body_id = BodyId::new(&body_text).map_err(|e| ApiError::not_found(format!("no body {body_text:?}: {e}")))?;
+    let body_id = super::body_id(&body_text)?;
     let change = MemberRoleChanged { person: person_id(&person)?, role: input.role, from: input.from };
     run(s, c, h, None, Command::ChangeMemberRole { body: body_id, change }).await
 }
@@ -610,7 +605,7 @@ async fn member_left(
     b: Body<FromDate>,
 ) -> ApiResult<Response> {
     let input = body(b)?;
-    let body_id = BodyId::new(&body_text).map_err(|e| ApiError::not_found(format!("no body {body_text:?}: {e}")))?;
+    let body_id = super::body_id(&body_text)?;
     let left = MemberLeft { person: person_id(&person)?, from: input.from };
     run(s, c, h, None, Command::RecordMemberLeft { body: body_id, left }).await
 }
@@ -629,10 +624,9 @@ async fn revoke_key(
     b: Body<KeyRevocation>,
 ) -> ApiResult<Response> {
     let input = body(b)?;
-    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
     let command = Command::RevokeSigningKey(SigningKeyRevoked {
         person: person_id(&person)?,
-        public_key: decode_base64_array(&input.public_key, "the public key").map_err(invalid)?,
+        public_key: decode_base64_array(&input.public_key, "the public key").map_err(ApiError::invalid)?,
         reason: input.reason,
     });
     run(s, c, h, None, command).await

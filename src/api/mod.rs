@@ -22,7 +22,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use minutebook_log::catalogue::{BodyId, DomainEvent, MeetingId};
 use minutebook_log::{merkle, Event, Log, Payload, Seq};
-use minutebook_projections::record::Record;
+use minutebook_projections::record::{Item, Record};
 use minutebook_projections::time::{record_at, At};
 use minutebook_projections::view::{self, Audience};
 use minutebook_projections::{registers, render, trail};
@@ -87,6 +87,10 @@ pub struct ApiError {
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
         ApiError { status, kind, detail: detail.into() }
+    }
+    /// The content itself is wrong (422): a bad date, an unknown person.
+    pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
     }
     pub(crate) fn not_found(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not-found", detail)
@@ -207,11 +211,7 @@ mod visibility {
 
     /// Whether an item of a meeting is exempt and not yet released.
     pub fn exempt(record: &Record, meeting: &MeetingId, item: u32) -> bool {
-        record
-            .meetings
-            .get(meeting)
-            .and_then(|m| m.item(item))
-            .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none())
+        record.meetings.get(meeting).and_then(|m| m.item(item)).is_some_and(Item::exempt_unreleased)
     }
 
     pub fn audience(caller: &Caller) -> Audience {
@@ -245,12 +245,7 @@ mod visibility {
         if meeting.draft_published.is_none() {
             return false;
         }
-        match concerns_item(record, event) {
-            Some(item) => {
-                meeting.item(item).is_none_or(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
-            }
-            None => true,
-        }
+        concerns_item(record, event).is_none_or(|item| !exempt(record, &meeting.id, item))
     }
 
     /// The meeting and item of the action a body's event reports on.
@@ -405,7 +400,7 @@ async fn log_key(State(state): State<Arc<AppState>>) -> Response {
     text(format!("{}\n", state.recorder.log().verifier().to_vkey()))
 }
 
-fn body_id(text: &str) -> ApiResult<BodyId> {
+pub(crate) fn body_id(text: &str) -> ApiResult<BodyId> {
     BodyId::new(text).map_err(|e| ApiError::not_found(format!("no body {text:?}: {e}")))
 }
 
@@ -619,12 +614,7 @@ async fn body_actions(
         // Actions of unpublished or exempt items are not the public's.
         let public_view: Vec<_> = registers::actions(record, Some(&id))
             .into_iter()
-            .filter(|a| {
-                record.meetings.get(&a.meeting).is_some_and(|m| {
-                    m.draft_published.is_some()
-                        && m.item(a.item).is_some_and(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
-                })
-            })
+            .filter(|a| visibility::published(record, &a.meeting) && !visibility::exempt(record, &a.meeting, a.item))
             .collect();
         Ok(Json(json!({ "actions": public_view })))
     })
@@ -799,10 +789,7 @@ async fn meeting_trail(
         if caller.role == Role::Public {
             // The public sees that an exempt item's events exist, not what they say.
             for entry in &mut entries {
-                let withheld = entry
-                    .item
-                    .and_then(|n| meeting.item(n))
-                    .is_some_and(|i| i.exempt_paragraph.is_some() && i.exempt_released.is_none());
+                let withheld = entry.item.and_then(|n| meeting.item(n)).is_some_and(Item::exempt_unreleased);
                 if withheld {
                     entry.summary = "exempt: not published".to_owned();
                     entry.change = None;
@@ -922,13 +909,12 @@ async fn create_token(
 ) -> ApiResult<Response> {
     admin_only(&caller)?;
     let Json(new) = body.map_err(|r| ApiError::new(r.status(), "invalid", r.body_text()))?;
-    let invalid = |e: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e);
-    let role = Role::parse(&new.role).map_err(invalid)?;
+    let role = Role::parse(&new.role).map_err(ApiError::invalid)?;
     if let Some(person) = &new.person {
-        minutebook_log::catalogue::PersonId::new(person).map_err(invalid)?;
+        minutebook_log::catalogue::PersonId::new(person).map_err(ApiError::invalid)?;
     }
     if role == Role::Member && new.person.is_none() {
-        return Err(invalid("a member's token must name the member".to_owned()));
+        return Err(ApiError::invalid("a member's token must name the member"));
     }
     let (token, record) =
         blocking(move || state.tokens.create(role, new.person.as_deref()).map_err(ApiError::internal)).await?;

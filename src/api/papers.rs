@@ -73,7 +73,7 @@ async fn upload(
         ));
     }
     if bytes.is_empty() {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "a paper of 0 bytes holds nothing"));
+        return Err(ApiError::invalid("a paper of 0 bytes holds nothing"));
     }
     let data = state.data.clone();
     let (hash, created) = blocking(move || store(&data, &bytes).map_err(ApiError::internal)).await?;
@@ -127,10 +127,10 @@ async fn download(
             .collect();
         let visible = caller.role != Role::Public
             || attached.iter().any(|(m, p)| {
-                p.paper
+                !p.paper
                     .item
                     .and_then(|n| m.item(n))
-                    .is_none_or(|i| i.exempt_paragraph.is_none() || i.exempt_released.is_some())
+                    .is_some_and(minutebook_projections::record::Item::exempt_unreleased)
             });
         if !visible || (caller.role == Role::Public && attached.is_empty()) {
             return Err(ApiError::not_found(format!("no paper {hex} is published")));
