@@ -18,7 +18,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use minutebook_log::catalogue::{DomainEvent, MeetingId};
 use minutebook_log::{Log, Payload, Seq};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
-use minutebook_projections::record::{catch_up_to, Record};
+use minutebook_projections::record::{apply_from_log, Record};
 
 use crate::domain::SigningStatement;
 
@@ -87,7 +87,7 @@ pub fn verify_record(log: &Log) -> minutebook_log::Result<RecordReport> {
                     _ => {}
                 }
             }
-            catch_up_to(&reader, &mut record, seq.0 + 1)?;
+            apply_from_log(&reader, &mut record, event)?;
         }
         position += events.len() as u64;
         if events.is_empty() {

@@ -50,7 +50,11 @@ fn one(payload: &[u8], n: u64) -> AppendBatch {
     AppendBatch::new().expect(event.stream.clone(), ExpectedVersion::Any).event(event)
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+/// The value at `fraction` of a sorted list of latencies (zero if empty).
+pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
     sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
 }
 

@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::bench::percentile;
+
 use minutebook_log::catalogue::*;
 use minutebook_log::Log;
 
@@ -105,13 +107,6 @@ fn wrk_minutes(addr: &str, token: &str, connections: usize, seconds: u64) -> Opt
         field("Requests/sec:")?,
         field("99%")?,
     ))
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
 }
 
 /// A body with members, and one open meeting per writer with an item taken.

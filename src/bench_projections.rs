@@ -6,7 +6,9 @@
 //! figures go in docs/PERFORMANCE.md with the machine they came from.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use crate::bench::percentile;
 
 use minutebook_log::catalogue::*;
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq};
@@ -276,10 +278,6 @@ fn write_history(log: &Log, events: u64) -> Result<(u64, Vec<MeetingId>), String
     }
     writer.flush()?;
     Ok((writer.written, meetings))
-}
-
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
 }
 
 pub fn projections(args: &ProjectionsBenchArgs) -> Result<(), String> {

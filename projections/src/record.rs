@@ -820,15 +820,22 @@ pub fn catch_up_to(reader: &LogReader, record: &mut Record, end: u64) -> minuteb
             return Ok(record.position());
         }
         for event in &events {
-            match &event.payload {
-                Payload::Present { .. } => record.apply(event, None),
-                Payload::Redacted { .. } => {
-                    let residue = find_residue(reader, event)?;
-                    record.apply(event, residue.as_ref().map(|(residue, basis)| (residue, basis.as_str())));
-                }
-            }
+            apply_from_log(reader, record, event)?;
         }
     }
+}
+
+/// Applies the next event as read from the log, finding a redacted
+/// payload's residue in its stream.
+pub fn apply_from_log(reader: &LogReader, record: &mut Record, event: &Event) -> minutebook_log::Result<()> {
+    match &event.payload {
+        Payload::Present { .. } => record.apply(event, None),
+        Payload::Redacted { .. } => {
+            let residue = find_residue(reader, event)?;
+            record.apply(event, residue.as_ref().map(|(residue, basis)| (residue, basis.as_str())));
+        }
+    }
+    Ok(())
 }
 
 fn find_residue(reader: &LogReader, event: &Event) -> minutebook_log::Result<Option<(DomainEvent, String)>> {
