@@ -12,11 +12,11 @@
 //! The log-level checks (hashes, chain, tree, checkpoints) are the log's;
 //! this runs after them, so it trusts the bytes it reads.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use minutebook_log::catalogue::{DomainEvent, MeetingId};
-use minutebook_log::{Log, Payload, Seq};
+use minutebook_log::{Event, Log, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{apply_from_log, Record};
 
@@ -34,59 +34,37 @@ pub struct RecordReport {
     pub problem: Option<String>,
 }
 
+impl RecordReport {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "signatures_checked": self.signatures_checked,
+            "signatures": self.signatures,
+            "unverifiable": self.unverifiable,
+            "problem": self.problem,
+        })
+    }
+}
+
 /// Events folded per page.
 const PAGE_EVENTS: u64 = 1_000;
 
+/// Checks every chair's signature in a data directory's log.
 pub fn verify_record(log: &Log) -> minutebook_log::Result<RecordReport> {
     let reader = log.reader();
-    let mut report = RecordReport::default();
+    let mut check = RecordCheck::default();
     let mut record = Record::new();
-    // Per meeting: the canonical text's digest just before its latest
-    // confirmation.
-    let mut confirmed_text: HashMap<MeetingId, [u8; 32]> = HashMap::new();
-    // Signed minutes digests to compare with the text as confirmed, once
-    // the whole log is read (a later redaction changes what can be rebuilt).
-    let mut text_checks: Vec<(Seq, MeetingId, [u8; 32], [u8; 32])> = Vec::new();
+    let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), String> {
+        if size > seq.0 || log.root(size).map_err(|e| e.to_string())? != *root {
+            return Err(format!("the statement pins a tree (size {size}) the log did not have before the signature"));
+        }
+        Ok(())
+    };
     let len = reader.len();
     let mut position = 0;
     while position < len {
         let events = reader.read(Seq(position), PAGE_EVENTS as usize)?;
         for event in &events {
-            let seq = event.envelope.seq();
-            if let Payload::Present { bytes, .. } = &event.payload {
-                match DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes) {
-                    Ok(DomainEvent::MinutesConfirmed(_)) => {
-                        if let Some(meeting) =
-                            event.envelope.stream().strip_prefix("meeting:").and_then(|m| MeetingId::new(m).ok())
-                        {
-                            if let Some(text) = canonical_text(&record, &meeting) {
-                                confirmed_text.insert(meeting, minutes_digest(&text));
-                            }
-                        }
-                    }
-                    Ok(DomainEvent::MinutesSigned(signed)) => {
-                        report.signatures_checked += 1;
-                        let meeting =
-                            event.envelope.stream().strip_prefix("meeting:").and_then(|m| MeetingId::new(m).ok());
-                        let outcome = match &meeting {
-                            Some(meeting) => check_signature(log, &record, meeting, seq, &signed),
-                            None => Err("a signature outside a meeting's stream".to_owned()),
-                        };
-                        if let (Some(meeting), Ok(statement)) = (&meeting, SigningStatement::parse(&signed.statement)) {
-                            if let Some(text) = confirmed_text.get(meeting) {
-                                text_checks.push((seq, meeting.clone(), statement.minutes_digest, *text));
-                            }
-                        }
-                        match outcome {
-                            Ok(line) => report.signatures.push(line),
-                            Err(why) => {
-                                report.problem.get_or_insert(format!("event {}: {why}", seq.0));
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
+            check.before(&record, event, &pinned);
             apply_from_log(&reader, &mut record, event)?;
         }
         position += events.len() as u64;
@@ -94,35 +72,129 @@ pub fn verify_record(log: &Log) -> minutebook_log::Result<RecordReport> {
             break;
         }
     }
-    // A redaction, in the meeting's stream or of a person it names, removes
-    // what its text as confirmed was made from: that digest cannot be
-    // rechecked from the log, only by whoever kept the text.
-    let redacted_people: Vec<String> =
-        record.people.values().filter(|p| p.redacted.is_some()).map(|p| format!("{} ", p.id)).collect();
-    for (seq, meeting_id, signed, rebuilt) in text_checks {
-        let Some(meeting) = record.meetings.get(&meeting_id) else { continue };
-        let text = canonical_text(&record, &meeting_id).unwrap_or_default();
-        let names_redacted = redacted_people.iter().any(|id| text.contains(id.as_str()));
-        if !meeting.redactions.is_empty() || names_redacted {
-            report.unverifiable.push(format!(
-                "the minutes text of meeting {meeting_id}: part of it was redacted later, so only whoever kept the text can recheck its digest"
-            ));
-        } else if signed != rebuilt {
-            report.problem.get_or_insert(format!(
-                "event {}: the minutes text of meeting {meeting_id} as confirmed does not have the signed digest",
-                seq.0
-            ));
+    Ok(check.finish(&record))
+}
+
+/// Whether the log had `root` at tree size `size` when the event at `seq`
+/// was appended; the reason if not.
+pub type Pinned<'a> = dyn Fn(Seq, u64, &TreeHash) -> Result<(), String> + 'a;
+
+/// The record-level checks, fed each event with the record as it stood
+/// just before it, in log order.
+#[derive(Default)]
+pub struct RecordCheck {
+    report: RecordReport,
+    /// Per meeting: the canonical text's digest just before its latest
+    /// confirmation.
+    confirmed_text: HashMap<MeetingId, [u8; 32]>,
+    /// Signed minutes digests to compare with the text as confirmed, once
+    /// every event is read (a later redaction changes what can be rebuilt).
+    text_checks: Vec<(Seq, MeetingId, [u8; 32], [u8; 32])>,
+    /// Meetings some of whose events' payloads are not at hand.
+    withheld: BTreeSet<MeetingId>,
+    /// Which meetings' signatures to check (all when `None`): a bundle
+    /// holds the streams its own meetings need, not those of every meeting
+    /// it names.
+    only: Option<Box<InScope>>,
+}
+
+/// Whether a meeting's signatures are to be checked.
+pub type InScope = dyn Fn(&Record, &MeetingId) -> bool;
+
+impl RecordCheck {
+    /// Notes that a payload of the meeting's stream is withheld (from a
+    /// public bundle): its text cannot be rebuilt.
+    pub fn withheld(&mut self, meeting: MeetingId) {
+        self.withheld.insert(meeting);
+    }
+
+    /// Checks only the signatures of meetings `in_scope` says.
+    pub fn only(in_scope: Box<InScope>) -> RecordCheck {
+        RecordCheck { only: Some(in_scope), ..RecordCheck::default() }
+    }
+
+    /// Checks `event` against `record` as it stood just before it.
+    pub fn before(&mut self, record: &Record, event: &Event, pinned: &Pinned<'_>) {
+        let seq = event.envelope.seq();
+        let Payload::Present { bytes, .. } = &event.payload else { return };
+        let meeting = event.envelope.stream().strip_prefix("meeting:").and_then(|m| MeetingId::new(m).ok());
+        match DomainEvent::decode(event.envelope.event_type(), event.envelope.schema_version(), bytes) {
+            Ok(DomainEvent::MinutesConfirmed(_)) => {
+                if let Some(meeting) = meeting {
+                    if let Some(text) = canonical_text(record, &meeting) {
+                        self.confirmed_text.insert(meeting, minutes_digest(&text));
+                    }
+                }
+            }
+            Ok(DomainEvent::MinutesSigned(_))
+                if meeting.as_ref().zip(self.only.as_ref()).is_some_and(|(id, in_scope)| !in_scope(record, id)) => {}
+            Ok(DomainEvent::MinutesSigned(signed)) => {
+                self.report.signatures_checked += 1;
+                let outcome = match &meeting {
+                    Some(meeting) => {
+                        let withheld = &self.withheld;
+                        let mut not_checkable = |what: String| self.report.unverifiable.push(what);
+                        check_signature(record, meeting, seq, &signed, pinned, withheld, &mut not_checkable)
+                    }
+                    None => Err("a signature outside a meeting's stream".to_owned()),
+                };
+                if let (Some(meeting), Ok(statement)) = (&meeting, SigningStatement::parse(&signed.statement)) {
+                    if let Some(text) = self.confirmed_text.get(meeting) {
+                        self.text_checks.push((seq, meeting.clone(), statement.minutes_digest, *text));
+                    }
+                }
+                match outcome {
+                    Ok(line) => self.report.signatures.push(line),
+                    Err(why) => {
+                        self.report.problem.get_or_insert(format!("event {}: {why}", seq.0));
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    Ok(report)
+
+    /// The report, once every event went through `before` and into `record`.
+    pub fn finish(mut self, record: &Record) -> RecordReport {
+        // A redaction, in the meeting's stream or of a person it names,
+        // removes what its text as confirmed was made from: that digest
+        // cannot be rechecked from the log, only by whoever kept the text.
+        // Nor can it from a bundle that withholds some of the meeting's
+        // payloads.
+        let redacted_people: Vec<String> =
+            record.people.values().filter(|p| p.redacted.is_some()).map(|p| format!("{} ", p.id)).collect();
+        for (seq, meeting_id, signed, rebuilt) in self.text_checks {
+            let Some(meeting) = record.meetings.get(&meeting_id) else { continue };
+            let text = canonical_text(record, &meeting_id).unwrap_or_default();
+            let names_redacted = redacted_people.iter().any(|id| text.contains(id.as_str()));
+            if self.withheld.contains(&meeting_id) {
+                self.report.unverifiable.push(format!(
+                    "the minutes text of meeting {meeting_id}: some of its events' payloads are withheld \
+                     (exempt, or not yet published), so its digest cannot be rechecked from this bundle"
+                ));
+            } else if !meeting.redactions.is_empty() || names_redacted {
+                self.report.unverifiable.push(format!(
+                    "the minutes text of meeting {meeting_id}: part of it was redacted later, so only whoever kept the text can recheck its digest"
+                ));
+            } else if signed != rebuilt {
+                self.report.problem.get_or_insert(format!(
+                    "event {}: the minutes text of meeting {meeting_id} as confirmed does not have the signed digest",
+                    seq.0
+                ));
+            }
+        }
+        self.report
+    }
 }
 
 fn check_signature(
-    log: &Log,
     record: &Record,
     meeting_id: &MeetingId,
     seq: Seq,
     signed: &minutebook_log::catalogue::MinutesSigned,
+    pinned: &Pinned<'_>,
+    withheld: &BTreeSet<MeetingId>,
+    not_checkable: &mut dyn FnMut(String),
 ) -> Result<String, String> {
     let statement = SigningStatement::parse(&signed.statement)
         .map_err(|why| format!("the signed statement is malformed: {why}"))?;
@@ -152,16 +224,19 @@ fn check_signature(
             "the statement names other minutes or another confirming minute than meeting {meeting_id}'s confirmation"
         ));
     }
-    let by = record.meetings.get(&confirmation.confirmed.by_meeting).ok_or("the confirming meeting does not exist")?;
-    if by.presiding().map(|p| &p.person) != Some(&signed.signer) {
-        return Err(format!("{} did not preside at the confirming meeting {}", signed.signer, by.id));
-    }
-    if statement.tree_size > seq.0 || log.root(statement.tree_size).map_err(|e| e.to_string())? != statement.tree_root {
-        return Err(format!(
-            "the statement pins a tree (size {}) the log did not have before the signature",
-            statement.tree_size
+    let by_meeting = &confirmation.confirmed.by_meeting;
+    if withheld.contains(by_meeting) {
+        not_checkable(format!(
+            "who presided at meeting {by_meeting}, which confirmed meeting {meeting_id}'s minutes: its record is \
+             withheld from this bundle (not yet published, or exempt)"
         ));
+    } else {
+        let by = record.meetings.get(by_meeting).ok_or("the confirming meeting does not exist")?;
+        if by.presiding().map(|p| &p.person) != Some(&signed.signer) {
+            return Err(format!("{} did not preside at the confirming meeting {}", signed.signer, by.id));
+        }
     }
+    pinned(seq, statement.tree_size, &statement.tree_root)?;
     if statement.events != confirmation.confirmed.events
         || statement.events_digest != confirmation.confirmed.events_digest
         || events_digest(meeting, statement.events) != statement.events_digest

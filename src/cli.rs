@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 
-use minutebook_log::catalogue::{MeetingId, PersonId};
+use minutebook_log::catalogue::{BodyId, MeetingId, PersonId};
 use minutebook_log::{merkle, Log, Seq};
 
 use minutebook_projections::minutes::canonical_text;
@@ -19,6 +19,7 @@ use minutebook_projections::view::{self, Audience};
 
 use crate::api;
 use crate::api::tokens::{Role, TokenStore};
+use crate::bundle::{ExportError, Meta, Scope};
 use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
 use crate::domain::{key_registration_statement, Recorder};
 use crate::keyfile::{read_limited, KeyFile};
@@ -50,10 +51,14 @@ enum Command {
         #[arg(long, default_value = DEFAULT_ORIGIN)]
         origin: String,
     },
-    /// Verify every hash, chain link, tree node and checkpoint of a data directory.
+    /// Verify a data directory or an export bundle: every hash, chain link, proof, checkpoint and chair's signature.
     Verify {
-        /// The data directory to verify (else --data, MINUTEBOOK_DATA or ./minutebook-data).
+        /// A data directory, or an export bundle (a directory with a MANIFEST, or a .tar file);
+        /// else --data, MINUTEBOOK_DATA or ./minutebook-data.
         path: Option<PathBuf>,
+        /// A checkpoint you kept: prove the log has only grown since it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
         #[command(flatten)]
         data: DataArg,
         /// Print the report as JSON.
@@ -62,6 +67,30 @@ enum Command {
         /// Only the log's own checks (hashes, chain, tree, checkpoints), not the chairs' signatures.
         #[arg(long)]
         log_only: bool,
+    },
+    /// Export events with their proofs, keys, signatures and rendered minutes, for checking offline.
+    #[command(group(clap::ArgGroup::new("scope").required(true).args(["meeting", "body", "all"])))]
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// One meeting's events, and those its minutes are made from.
+        #[arg(long)]
+        meeting: Option<String>,
+        /// Every meeting of a body.
+        #[arg(long)]
+        body: Option<String>,
+        /// The whole log.
+        #[arg(long)]
+        all: bool,
+        /// A directory to create, or a file ending in .tar.
+        #[arg(long)]
+        out: PathBuf,
+        /// A public bundle: exempt content and unpublished drafts are withheld, their hashes kept.
+        #[arg(long)]
+        public: bool,
+        /// Also prove the checkpoint consistent with this older tree size (repeatable).
+        #[arg(long, value_name = "TREE-SIZE")]
+        since: Vec<u64>,
     },
     /// Print the latest signed checkpoint.
     Checkpoint {
@@ -301,7 +330,32 @@ fn try_main() -> Result<(), Failure> {
             println!("revoked token {id}");
             Ok(())
         }
-        Command::Verify { path, data, json, log_only } => verify(path.as_deref().unwrap_or(&data.data), json, log_only),
+        Command::Verify { path, checkpoint, data, json, log_only } => {
+            let older = match &checkpoint {
+                Some(file) => Some(
+                    std::fs::read_to_string(file)
+                        .map_err(|e| format!("cannot read the checkpoint {}: {e}", file.display()))?,
+                ),
+                None => None,
+            };
+            let path = path.as_deref().unwrap_or(&data.data);
+            if crate::bundle::Bundle::is_bundle(path) {
+                if log_only {
+                    return Err("--log-only is for a data directory; a bundle is always checked whole".into());
+                }
+                verify_bundle(path, older.as_deref(), json)
+            } else {
+                verify(path, older.as_deref(), json, log_only)
+            }
+        }
+        Command::Export { data, meeting, body, all, out, public, since } => {
+            let scope = match (meeting, body, all) {
+                (Some(meeting), _, _) => Scope::Meeting(MeetingId::new(&meeting)?),
+                (_, Some(body), _) => Scope::Body(BodyId::new(&body)?),
+                _ => Scope::All,
+            };
+            export(&data.data, Meta { scope, public }, &since, &out)
+        }
         Command::Checkpoint { data } => {
             let log = Log::open(&data.data)?;
             print!("{}", log.latest_checkpoint()?.note);
@@ -500,7 +554,58 @@ fn print_minutes(
     Ok(())
 }
 
-fn verify(path: &Path, json: bool, log_only: bool) -> Result<(), Failure> {
+fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), Failure> {
+    if out.exists() {
+        return Err(format!("{} exists: export writes a new directory or .tar file", out.display()).into());
+    }
+    let log = Log::open(data)?;
+    let mut record = minutebook_projections::record::Record::new();
+    minutebook_projections::record::catch_up(&log.reader(), &mut record)?;
+    let bundle = crate::bundle::export(&log, &record, &meta, since).map_err(|error| match error {
+        ExportError::Log(error) => Failure::from(error),
+        other => Failure { message: other.to_string(), code: 2 },
+    })?;
+    if out.extension().is_some_and(|ext| ext == "tar") {
+        let top = out.file_stem().and_then(|s| s.to_str()).filter(|s| crate::bundle::valid_path(s));
+        let top = top.map_or_else(|| meta.scope.slug(), str::to_owned);
+        let mut file = std::fs::File::create_new(out)?;
+        bundle.write_tar(&top, &mut file)?;
+        file.sync_all()?;
+    } else {
+        bundle.write_dir(out)?;
+    }
+    let events = bundle.files.keys().filter(|path| path.ends_with("/envelope")).count();
+    println!("exported {events} events ({}) to {}", meta.scope.slug(), out.display());
+    Ok(())
+}
+
+fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), Failure> {
+    let bundle = crate::bundle::Bundle::read(path)?;
+    let terminal = std::io::stderr().is_terminal();
+    let mut progress = |done: u64, total: u64| {
+        if terminal && total > 10_000 {
+            eprint!("\rverifying: {done} of {total} events");
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    let report = crate::bundle::verify_bundle(&bundle, older, &mut progress)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report.to_json(path)).expect("JSON always encodes"));
+    } else {
+        print!("{}", report.to_text(path));
+    }
+    if let Some(problem) = report.problem {
+        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+    }
+    if !json {
+        println!("ok: everything verifies");
+    }
+    Ok(())
+}
+
+fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Result<(), Failure> {
     let log = Log::open(path)?;
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |done: u64, total: u64| {
@@ -518,6 +623,10 @@ fn verify(path: &Path, json: bool, log_only: bool) -> Result<(), Failure> {
         (None, false) => Some(crate::audit::verify_record(&log)?),
         _ => None,
     };
+    let older = match (older, &report.problem) {
+        (Some(note), None) => Some(check_older(&log, note)?),
+        _ => None,
+    };
     if json {
         let value = serde_json::json!({
             "data": path.display().to_string(),
@@ -530,10 +639,11 @@ fn verify(path: &Path, json: bool, log_only: bool) -> Result<(), Failure> {
             "problem": report.problem.as_ref().map(|p| serde_json::json!({
                 "seq": p.seq.map(|s| s.0), "what": p.what, "expected": p.expected, "found": p.found,
             })),
-            "record": record.as_ref().map(|r| serde_json::json!({
-                "signatures_checked": r.signatures_checked, "signatures": r.signatures,
-                "unverifiable": r.unverifiable, "problem": r.problem,
-            })),
+            "record": record.as_ref().map(crate::audit::RecordReport::to_json),
+            "older_checkpoint": older.as_ref().map(|older| match older {
+                Ok(size) => serde_json::json!({ "tree_size": size, "consistent": true }),
+                Err(why) => serde_json::json!({ "consistent": false, "problem": why }),
+            }),
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
     } else {
@@ -560,9 +670,15 @@ fn verify(path: &Path, json: bool, log_only: bool) -> Result<(), Failure> {
                 println!("not checkable: {line}");
             }
         }
+        if let Some(Ok(size)) = &older {
+            println!("your checkpoint: tree size {size}, proven consistent with today's: the log only grew since");
+        }
     }
     if let Some(problem) = report.problem {
         return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+    }
+    if let Some(Err(problem)) = older {
+        return Err(Failure { message: format!("verification failed: your checkpoint: {problem}"), code: 1 });
     }
     if let Some(problem) = record.and_then(|r| r.problem) {
         return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
@@ -571,6 +687,29 @@ fn verify(path: &Path, json: bool, log_only: bool) -> Result<(), Failure> {
         println!("ok: everything verifies");
     }
     Ok(())
+}
+
+/// Proves the log consistent with an older checkpoint of it: its tree
+/// size, or why not. A note that is no checkpoint at all is unusable.
+fn check_older(log: &Log, note: &str) -> Result<Result<u64, String>, Failure> {
+    if !note.contains("\n\n") {
+        return Err("the --checkpoint file is not a signed checkpoint note".into());
+    }
+    let old = match log.verifier().open(note) {
+        Ok(old) => old,
+        Err(error) => return Ok(Err(format!("{error}: it is not a checkpoint of this log"))),
+    };
+    let size = log.len();
+    if old.tree_size > size {
+        return Ok(Err(format!(
+            "the log holds {size} events, fewer than your checkpoint's {}: it was cut back, or it is another log",
+            old.tree_size
+        )));
+    }
+    let proof = log.consistency_proof(old.tree_size, size)?;
+    Ok(merkle::verify_consistency(old.tree_size, size, &old.root, &log.root(size)?, &proof)
+        .map(|()| old.tree_size)
+        .map_err(|error| format!("the log is not consistent with it, so what you saw then was rewritten: {error}")))
 }
 
 fn inclusion(data: &Path, seq: u64, size: Option<u64>, json: bool) -> Result<(), Failure> {

@@ -7,6 +7,7 @@ pub mod audit;
 mod bench;
 mod bench_api;
 mod bench_projections;
+pub mod bundle;
 pub mod cli;
 pub mod demo;
 pub mod domain;

@@ -15,6 +15,7 @@ mod keys;
 pub mod limits;
 mod log;
 pub mod merkle;
+pub mod portable;
 pub mod store;
 pub mod types;
 mod verify;

@@ -372,6 +372,14 @@ impl Record {
         Record { position, streams, bodies, people, meetings, entries, undecodable, ..Record::default() }
     }
 
+    /// Moves on to position `seq` without applying the events before it:
+    /// for folding part of the log, as an export bundle holds it, where the
+    /// events left out belong to streams the fold does not need.
+    pub fn skip_to(&mut self, seq: Seq) {
+        assert!(seq.0 >= self.position, "a fold never goes back");
+        self.position = seq.0;
+    }
+
     /// Where the entry the event at `seq` recorded lives.
     pub fn entry_location(&self, seq: Seq) -> Option<(&MeetingId, u32)> {
         self.entries.get(&seq).map(|(meeting, item)| (meeting, *item))
@@ -847,23 +855,35 @@ fn find_residue(reader: &LogReader, event: &Event) -> minutebook_log::Result<Opt
             return Ok(None);
         };
         from = StreamVersion(last.envelope.stream_version().0 + 1);
-        for candidate in &later {
-            let Payload::Present { bytes, .. } = &candidate.payload else {
-                continue;
-            };
-            if candidate.envelope.event_type() != "payload.redacted" {
-                continue;
-            }
-            let Ok(DomainEvent::PayloadRedacted(redaction)) =
-                DomainEvent::decode("payload.redacted", candidate.envelope.schema_version(), bytes)
-            else {
-                continue;
-            };
-            // A residue stands in only for the event whose hash it names.
-            if redaction.target != event.envelope.seq() || redaction.target_hash != event.hash {
-                continue;
-            }
-            return Ok(redaction.decode_residue().ok().map(|residue| (residue, redaction.legal_basis)));
+        if let Some(found) = residue_among(&later, event) {
+            return Ok(Some(found));
         }
     }
+}
+
+/// The residue and legal basis that stand in for a redacted `event`, from
+/// the `payload.redacted` event among `later` (events after it) that names
+/// it by position and hash.
+pub fn residue_among<'a>(later: impl IntoIterator<Item = &'a Event>, event: &Event) -> Option<(DomainEvent, String)> {
+    for candidate in later {
+        if candidate.envelope.stream() != event.envelope.stream()
+            || candidate.envelope.event_type() != "payload.redacted"
+        {
+            continue;
+        }
+        let Payload::Present { bytes, .. } = &candidate.payload else {
+            continue;
+        };
+        let Ok(DomainEvent::PayloadRedacted(redaction)) =
+            DomainEvent::decode("payload.redacted", candidate.envelope.schema_version(), bytes)
+        else {
+            continue;
+        };
+        // A residue stands in only for the event whose hash it names.
+        if redaction.target != event.envelope.seq() || redaction.target_hash != event.hash {
+            continue;
+        }
+        return redaction.decode_residue().ok().map(|residue| (residue, redaction.legal_basis));
+    }
+    None
 }

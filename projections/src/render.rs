@@ -250,16 +250,23 @@ fn markdown_seal(out: &mut String, minutes: &Minutes) {
         out.push('\n');
     }
     for c in &minutes.corrections {
+        let (Some(by_meeting), Some(by_item), false) = (&c.by_meeting, c.by_item, c.withheld) else {
+            let _ = writeln!(
+                out,
+                "**Correction** ({}): a correction of exempt content, which is not published.\n",
+                c.recorded_at
+            );
+            continue;
+        };
         let minute = c.minute.map(|m| format!("Minute {m}")).unwrap_or_else(|| "The minutes".to_owned());
-        let authority =
-            c.by_minute.map(|m| format!("minute {m}")).unwrap_or_else(|| format!("agenda item {}", c.by_item));
+        let authority = c.by_minute.map(|m| format!("minute {m}")).unwrap_or_else(|| format!("agenda item {by_item}"));
         let _ = writeln!(
             out,
             "**Correction** ({}): {minute} read \"{}\"; it now reads \"{}\". Authorised by {authority} of meeting {}. Reason: {}.\n",
             c.recorded_at,
             md(&c.superseded),
             md(&c.text),
-            c.by_meeting,
+            by_meeting,
             md(&c.reason)
         );
     }

@@ -228,15 +228,52 @@ pub struct SignatureBlock {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CorrectionLine {
+    /// True when the correction is of exempt content the audience may not
+    /// read: then only when it was recorded is shown, not what it
+    /// corrected, who authorised it or why (the reason may tell the
+    /// content).
+    pub withheld: bool,
     pub minute: Option<u32>,
     pub superseded: String,
     pub text: String,
-    pub by_meeting: MeetingId,
-    pub by_item: u32,
+    pub by_meeting: Option<MeetingId>,
+    pub by_item: Option<u32>,
     pub by_minute: Option<u32>,
     pub reason: String,
     pub recorded_at_us: i64,
     pub recorded_at: String,
+}
+
+impl CorrectionLine {
+    /// A correction of content the audience may not read.
+    pub fn withheld(recorded_at_us: i64, timezone: &str) -> CorrectionLine {
+        CorrectionLine {
+            withheld: true,
+            minute: None,
+            superseded: WITHHELD.to_owned(),
+            text: WITHHELD.to_owned(),
+            by_meeting: None,
+            by_item: None,
+            by_minute: None,
+            reason: WITHHELD.to_owned(),
+            recorded_at_us,
+            recorded_at: local_time(recorded_at_us, timezone),
+        }
+    }
+}
+
+impl Minutes {
+    /// Adds a correction known only by when it was recorded (its payload
+    /// withheld from a public export bundle), as the public minutes show
+    /// such a correction.
+    pub fn add_withheld_correction(&mut self, recorded_at_us: i64, timezone: &str) {
+        self.corrections.push(CorrectionLine::withheld(recorded_at_us, timezone));
+        self.corrections.sort_by_key(|line| line.recorded_at_us);
+        if self.status == MinutesStatus::Signed {
+            self.status = MinutesStatus::Corrected;
+            self.banner = self.status.banner().to_owned();
+        }
+    }
 }
 
 /// An instant (microseconds since the Unix epoch) as `YYYY-MM-DD HH:MM`
@@ -465,13 +502,17 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
         let item = record.entry_location(c.target).map(|(_, item)| item);
         let withheld =
             audience == Audience::Public && item.and_then(|n| meeting.item(n)).is_some_and(Item::exempt_unreleased);
-        let text = |text: &String| if withheld { WITHHELD.to_owned() } else { text.clone() };
+        if withheld {
+            minutes.corrections.push(CorrectionLine::withheld(correction.recorded_at_us, &body.timezone));
+            continue;
+        }
         minutes.corrections.push(CorrectionLine {
+            withheld: false,
             minute,
-            superseded: text(&c.superseded),
-            text: text(&c.text),
-            by_meeting: c.by_meeting.clone(),
-            by_item: c.by_item,
+            superseded: c.superseded.clone(),
+            text: c.text.clone(),
+            by_meeting: Some(c.by_meeting.clone()),
+            by_item: Some(c.by_item),
             by_minute,
             reason: c.reason.clone(),
             recorded_at_us: correction.recorded_at_us,

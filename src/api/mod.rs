@@ -144,7 +144,7 @@ fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
 
 /// What each role may read. The one place the role matrix is enforced
 /// for reads (docs/API.md).
-mod visibility {
+pub(crate) mod visibility {
     use super::*;
 
     /// Who may change anything, decided before a request's body is read:
@@ -225,9 +225,15 @@ mod visibility {
     /// are gone for everyone; the public reads a meeting's events only once
     /// its draft is published, and never an exempt item's until released.
     pub fn payload(record: &Record, caller: &Caller, event: &Event) -> bool {
-        if caller.role != Role::Public {
-            return true;
-        }
+        caller.role != Role::Public || public_may_read(record, event)
+    }
+
+    /// Whether the public may read this event's payload: a meeting's
+    /// schedule, agenda, opening and close at once; its other events once
+    /// its draft is published, except an exempt item's content until it
+    /// is released. The event that took the item stays readable: its
+    /// heading is in the public minutes.
+    pub fn public_may_read(record: &Record, event: &Event) -> bool {
         let stream = event.envelope.stream();
         if stream.starts_with("body:") {
             // A note on an action belongs with the action's meeting and item.
@@ -239,11 +245,27 @@ mod visibility {
         let Some(meeting) = stream.strip_prefix("meeting:") else {
             return true;
         };
+        // When and where a meeting is, its agenda, and when it opened and
+        // closed are public before its minutes are.
+        if matches!(
+            event.envelope.event_type(),
+            "meeting.scheduled"
+                | "meeting.rescheduled"
+                | "meeting.cancelled"
+                | "agenda.published"
+                | "meeting.opened"
+                | "meeting.closed"
+        ) {
+            return true;
+        }
         let Some(meeting) = record.meetings.get(meeting) else {
             return false;
         };
         if meeting.draft_published.is_none() {
             return false;
+        }
+        if meeting.items.iter().any(|item| item.seq == event.envelope.seq()) {
+            return true;
         }
         concerns_item(record, event).is_none_or(|item| !exempt(record, &meeting.id, item))
     }
@@ -316,6 +338,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/events/{seq}", get(event))
         .route("/v1/proofs/inclusion", get(inclusion))
         .route("/v1/proofs/consistency", get(consistency))
+        .route("/v1/export", get(export))
         .merge(commands::routes())
         .merge(papers::routes())
         .route("/v1/tokens", axum::routing::post(create_token))
@@ -559,6 +582,55 @@ struct CheckpointQuery {
     from: Option<u64>,
     to: Option<u64>,
     limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    meeting: Option<String>,
+    body: Option<String>,
+    all: Option<bool>,
+    /// An older tree size to prove the checkpoint consistent with.
+    since: Option<u64>,
+}
+
+/// An export bundle as one .tar file: a public bundle for the public, a
+/// full one for everyone signed in.
+async fn export(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<ExportQuery>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Response> {
+    use crate::bundle::{ExportError, Meta, Scope};
+    let scope = match (query.meeting, query.body, query.all.unwrap_or(false)) {
+        (Some(meeting), None, false) => Scope::Meeting(meeting_id(&meeting)?),
+        (None, Some(body), false) => Scope::Body(body_id(&body)?),
+        (None, None, true) => Scope::All,
+        _ => return Err(ApiError::bad_request("name exactly one of ?meeting=ID, ?body=ID or ?all=true")),
+    };
+    let meta = Meta { scope, public: caller.role == Role::Public };
+    let (tar, name) = blocking(move || {
+        let record = state.recorder.record().map_err(ApiError::internal)?.clone();
+        let since: Vec<u64> = query.since.into_iter().collect();
+        let bundle =
+            crate::bundle::export(state.recorder.log(), &record, &meta, &since).map_err(|error| match error {
+                ExportError::NotFound(why) => ApiError::not_found(why),
+                ExportError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", why),
+                ExportError::Log(error) => ApiError::internal(error),
+            })?;
+        let name = format!("minutebook-{}", meta.scope.slug());
+        let mut tar = Vec::new();
+        bundle.write_tar(&name, &mut tar).map_err(ApiError::internal)?;
+        Ok((tar, name))
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.tar\"")),
+        ],
+        tar,
+    )
+        .into_response())
 }
 
 /// Every stored checkpoint with a tree size in `from..=to`, as signed notes.
@@ -821,16 +893,24 @@ struct PageQuery {
 }
 
 fn event_json(record: &Record, caller: &Caller, event: &Event) -> serde_json::Value {
+    // A redaction notice is for everyone; a payload only for its readers.
+    let withheld = matches!(event.payload, Payload::Present { .. }) && !visibility::payload(record, caller, event);
+    event_view(event, withheld)
+}
+
+/// An event as JSON: its envelope's fields, its hashes, and its payload
+/// decoded, unless `withheld` from the reader or redacted.
+pub(crate) fn event_view(event: &Event, withheld: bool) -> serde_json::Value {
     let envelope = &event.envelope;
     let (payload, salt, redacted) = match &event.payload {
+        _ if withheld => (json!("withheld"), None, None),
         Payload::Redacted { notice } => (serde_json::Value::Null, None, Some(notice.clone())),
-        Payload::Present { salt, bytes } if visibility::payload(record, caller, event) => {
+        Payload::Present { salt, bytes } => {
             let decoded = DomainEvent::decode(envelope.event_type(), envelope.schema_version(), bytes)
                 .map(|e| serde_json::to_value(&e).expect("a payload always encodes"))
                 .unwrap_or_else(|e| json!({ "undecodable": e.0 }));
             (json!({ "hex": minutebook_log::hex(bytes), "decoded": decoded }), Some(salt.to_hex()), None)
         }
-        Payload::Present { .. } => (json!("withheld"), None, None),
     };
     json!({
         "seq": envelope.seq().0,

@@ -60,6 +60,11 @@ pub const OPERATIONS: &[Operation] = &[
     read("/v1/events/{seq}", "One event with its envelope, hashes and payload", "an event"),
     read("/v1/proofs/inclusion", "An RFC 9162 inclusion proof (?seq=, ?size=)", "a proof"),
     read("/v1/proofs/consistency", "An RFC 9162 consistency proof (?from=, ?size=)", "a proof"),
+    read(
+        "/v1/export",
+        "An export bundle as a .tar (?meeting=, ?body= or ?all=true; ?since= an older tree size); public bundles withhold exempt content",
+        "application/x-tar",
+    ),
     read("/v1/papers/{hash}", "A paper's bytes, checked against their hash", "the paper"),
     Operation {
         method: "post",

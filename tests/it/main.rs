@@ -3,6 +3,7 @@
 mod support;
 
 mod api;
+mod bundle;
 mod checkpoint;
 mod cli;
 mod crash;
