@@ -19,6 +19,7 @@ use minutebook_log::catalogue::{DomainEvent, MeetingId};
 use minutebook_log::{Event, Log, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{apply_from_log, Record};
+use minutebook_projections::view::local_time;
 
 use crate::domain::SigningStatement;
 
@@ -134,7 +135,12 @@ impl RecordCheck {
                     Some(meeting) => {
                         let withheld = &self.withheld;
                         let mut not_checkable = |what: String| self.report.unverifiable.push(what);
-                        check_signature(record, meeting, seq, &signed, pinned, withheld, &mut not_checkable)
+                        check_signature(record, meeting, seq, &signed, pinned, withheld, &mut not_checkable).map(
+                            |line| {
+                                let at = local_time(event.envelope.recorded_at_us(), "UTC");
+                                format!("{line}, recorded {at}")
+                            },
+                        )
                     }
                     None => Err("a signature outside a meeting's stream".to_owned()),
                 };

@@ -563,17 +563,24 @@ fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), Fail
     minutebook_projections::record::catch_up(&log.reader(), &mut record)?;
     let bundle = crate::bundle::export(&log, &record, &meta, since).map_err(|error| match error {
         ExportError::Log(error) => Failure::from(error),
-        other => Failure { message: other.to_string(), code: 2 },
+        other => Failure::from(other),
     })?;
+    // Written beside its place and renamed into it, so that a failure
+    // never leaves half a bundle under the name asked for.
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
     if out.extension().is_some_and(|ext| ext == "tar") {
         let top = out.file_stem().and_then(|s| s.to_str()).filter(|s| crate::bundle::valid_path(s));
         let top = top.map_or_else(|| meta.scope.slug(), str::to_owned);
-        let mut file = std::fs::File::create_new(out)?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&partial)?);
         bundle.write_tar(&top, &mut file)?;
-        file.sync_all()?;
+        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     } else {
-        bundle.write_dir(out)?;
+        let _ = std::fs::remove_dir_all(&partial);
+        bundle.write_dir(&partial)?;
     }
+    std::fs::rename(&partial, out)?;
     let events = bundle.files.keys().filter(|path| path.ends_with("/envelope")).count();
     println!("exported {events} events ({}) to {}", meta.scope.slug(), out.display());
     Ok(())

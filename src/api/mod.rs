@@ -584,6 +584,10 @@ struct CheckpointQuery {
     limit: Option<usize>,
 }
 
+/// Most events an export over HTTP carries: a bundle is built in memory
+/// (about 9 KB an event as a tar), and anyone may ask for one.
+const HTTP_EXPORT_EVENTS_MAX: u64 = 50_000;
+
 #[derive(Deserialize)]
 struct ExportQuery {
     meeting: Option<String>,
@@ -611,12 +615,14 @@ async fn export(
     let (tar, name) = blocking(move || {
         let record = state.recorder.record().map_err(ApiError::internal)?.clone();
         let since: Vec<u64> = query.since.into_iter().collect();
-        let bundle =
-            crate::bundle::export(state.recorder.log(), &record, &meta, &since).map_err(|error| match error {
-                ExportError::NotFound(why) => ApiError::not_found(why),
-                ExportError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", why),
-                ExportError::Log(error) => ApiError::internal(error),
-            })?;
+        let log = state.recorder.log();
+        let exported = crate::bundle::export_at_most(log, &record, &meta, &since, HTTP_EXPORT_EVENTS_MAX);
+        let bundle = exported.map_err(|error| match error {
+            ExportError::NotFound(why) => ApiError::not_found(why),
+            ExportError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", why),
+            ExportError::TooLarge(why) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", why),
+            ExportError::Log(error) => ApiError::internal(error),
+        })?;
         let name = format!("minutebook-{}", meta.scope.slug());
         let mut tar = Vec::new();
         bundle.write_tar(&name, &mut tar).map_err(ApiError::internal)?;

@@ -285,6 +285,10 @@ fn run(
             return Err(format!("{path}: no root at the older tree size").into());
         }
         let old_root = hashes.remove(0);
+        // RFC 9162 proves nothing about the empty tree's root: check it here.
+        if size == 0 && old_root != merkle::empty_root() {
+            return Err(format!("{path}: the first line is not the empty tree's root").into());
+        }
         merkle::verify_consistency(size, checkpoint.tree_size, &old_root, &checkpoint.root, &hashes)
             .map_err(|error| format!("{path}: {error}"))?;
         consistency.insert(size, (old_root, hashes));
@@ -292,6 +296,9 @@ fn run(
     report.consistency_from = consistency.keys().copied().collect();
 
     if let Some(older) = older {
+        if !older.contains("\n\n") {
+            return Err(unreadable("the --checkpoint file is not a signed checkpoint note".to_owned()));
+        }
         let old = verifier.open(older).map_err(|error| {
             format!("your checkpoint: {error}: it is not a checkpoint of this bundle's log (another log, or its key was replaced)")
         })?;

@@ -24,6 +24,8 @@ pub enum ExportError {
     NotFound(String),
     /// The request cannot be met as asked.
     Invalid(String),
+    /// The scope holds more events than this export may carry.
+    TooLarge(String),
     Log(minutebook_log::Error),
 }
 
@@ -36,7 +38,7 @@ impl From<minutebook_log::Error> for ExportError {
 impl std::fmt::Display for ExportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ExportError::NotFound(why) | ExportError::Invalid(why) => f.write_str(why),
+            ExportError::NotFound(why) | ExportError::Invalid(why) | ExportError::TooLarge(why) => f.write_str(why),
             ExportError::Log(error) => write!(f, "{error}"),
         }
     }
@@ -52,13 +54,40 @@ const PAGE_EVENTS: usize = 1_000;
 /// auditor's kept checkpoints); the tree sizes the chairs' statements pin
 /// are always proven.
 pub fn export(log: &Log, record: &Record, meta: &Meta, since: &[u64]) -> Result<Bundle, ExportError> {
+    export_at_most(log, record, meta, since, u64::MAX)
+}
+
+/// As `export`, refusing a scope of more than `max_events` events before
+/// reading them: a bundle is built in memory.
+pub fn export_at_most(
+    log: &Log,
+    record: &Record,
+    meta: &Meta,
+    since: &[u64],
+    max_events: u64,
+) -> Result<Bundle, ExportError> {
     let signed = log.latest_checkpoint()?;
     let size = signed.checkpoint.tree_size;
+    let too_large = |n: u64| {
+        ExportError::TooLarge(format!(
+            "{} holds {n} events, more than the {max_events} exported here; use minutebook export on the server",
+            meta.scope.slug()
+        ))
+    };
     let events = match &meta.scope {
+        Scope::All if size > max_events => return Err(too_large(size)),
         Scope::All => read_all(log, size)?,
         scope => {
+            let streams = streams_of(log, record, scope, meta.public)?;
+            let mut n = 0;
+            for stream in &streams {
+                n += log.stream_version(stream)?.0;
+            }
+            if n > max_events {
+                return Err(too_large(n));
+            }
             let mut events = Vec::new();
-            for stream in streams_of(log, record, scope, meta.public)? {
+            for stream in streams {
                 events.extend(read_stream(log, &stream, size)?);
             }
             events.sort_by_key(|event| event.envelope.seq());

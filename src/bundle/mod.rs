@@ -19,7 +19,7 @@ use std::path::Path;
 
 pub use check::{verify_bundle, BundleReport};
 pub use derive::{Meta, Scope};
-pub use export::{export, ExportError};
+pub use export::{export, export_at_most, ExportError};
 
 /// The manifest: every other file with its BLAKE3 hash.
 pub const MANIFEST: &str = "MANIFEST";
@@ -31,10 +31,13 @@ pub const CHECKPOINT: &str = "checkpoint";
 /// Consistency proofs from older tree sizes to the checkpoint's.
 pub const CONSISTENCY_DIR: &str = "proofs/consistency";
 
-/// Largest file a bundle may hold.
-pub const FILE_BYTES_MAX: u64 = 64 << 20;
-/// Largest bundle read into memory.
-pub const BUNDLE_BYTES_MAX: u64 = 4 << 30;
+/// Largest file a bundle may hold: the manifest of a whole log of a few
+/// million events.
+pub const FILE_BYTES_MAX: u64 = 512 << 20;
+/// Largest bundle read into memory. A whole log's bundle is large (tar
+/// spends 512 bytes on each file's header): for a whole log of millions of
+/// events, verify a copy of the data directory instead.
+pub const BUNDLE_BYTES_MAX: u64 = 16 << 30;
 /// Most files a bundle may hold.
 pub const BUNDLE_FILES_MAX: usize = 8_000_000;
 

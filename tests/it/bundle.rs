@@ -379,6 +379,15 @@ fn the_cli_exports_a_meeting_as_a_tar_and_a_directory_and_verifies_both() {
     let junk = dir.path().join("junk.tar");
     std::fs::write(&junk, b"not a tar at all, just text").unwrap();
     assert_eq!(run_cli(&["verify", junk.to_str().unwrap()]).0, 2);
+    // A kept checkpoint that is no checkpoint: unusable, for a bundle and
+    // for a data directory alike.
+    let junk = junk.to_str().unwrap();
+    for path in [tar, data] {
+        let (code, _, stderr) = run_cli(&["verify", path, "--checkpoint", junk]);
+        assert_eq!(code, 2, "{path}: {stderr}");
+        assert!(stderr.contains("not a signed checkpoint note"), "{stderr}");
+    }
+    assert!(!dir.path().join("signed.tar.partial").exists(), "the partial file was renamed into place");
 }
 
 proptest! {

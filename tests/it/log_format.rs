@@ -25,12 +25,12 @@ use minutebook_log::limits::{ACTOR_BYTES_MAX, EVENT_TYPE_BYTES_MAX, ROLE_BYTES_M
 use minutebook_log::merkle::{self, Frontier, Subtrees};
 use minutebook_log::store::{KeyValue, SledStore, Store};
 use minutebook_log::{
-    hex, unhex, AppendBatch, Checkpoint, Envelope, ErrorCategory, EventHash, EventId, ExpectedVersion, Log, NewEvent,
+    hex, AppendBatch, Checkpoint, Envelope, ErrorCategory, EventHash, EventId, ExpectedVersion, Log, NewEvent,
     NoteSigner, NoteVerifier, Payload, PayloadHash, Salt, Seq, StreamVersion, TreeHash, DATA_FORMAT_VERSION,
     STORED_NODE_LEVEL_MIN,
 };
 
-use crate::support::{self, Scratch};
+use crate::support::{self, checked_blocks, fenced, parse_hex, Scratch};
 
 const DOC: &str = include_str!("../../docs/LOG-FORMAT.md");
 
@@ -141,12 +141,6 @@ struct Example {
     events: Vec<Computed>,
     leaves: Vec<TreeHash>,
     signer: NoteSigner,
-}
-
-fn parse_hex<const N: usize>(text: &str) -> [u8; N] {
-    let mut bytes = [0u8; N];
-    unhex(&text.replace(' ', ""), &mut bytes).unwrap_or_else(|| panic!("{text:?} is not {N} bytes of hex"));
-    bytes
 }
 
 fn example() -> Example {
@@ -451,11 +445,6 @@ fn rendered_blocks(example: &Example) -> BTreeMap<String, String> {
     blocks
 }
 
-fn fenced(text: &str) -> String {
-    assert!(text.ends_with('\n'));
-    format!("```text\n{text}```\n")
-}
-
 fn render_primitives() -> String {
     format!("BLAKE3(\"\")  = {}\nSHA-256(\"\") = {}\n", Envelope::hash(b"").to_hex(), merkle::empty_root().to_hex())
 }
@@ -518,14 +507,7 @@ fn render_event(event: &Computed) -> String {
     let envelope = &event.envelope;
     let input = event.input;
     let mut text = format!("seq:            {}\n", event.seq);
-    text += &format!("stream:         {}\n", envelope.stream());
-    text += &format!("stream_version: {}\n", envelope.stream_version().0);
-    text += &format!("event_id:       {}\n", envelope.event_id().to_hex());
-    text += &format!("event_type:     {}\n", envelope.event_type());
-    text += &format!("schema_version: {}\n", envelope.schema_version());
-    text += &format!("actor:          {}\n", envelope.actor());
-    text += &format!("role:           {}\n", envelope.role());
-    text += &format!("recorded_at_us: {} ({})\n", envelope.recorded_at_us(), rfc3339(envelope.recorded_at_us()));
+    text += &support::envelope_lines(envelope, &rfc3339(envelope.recorded_at_us()));
     text += &format!("prev_hash:      {}\n", envelope.prev_hash().to_hex());
     text += &format!("salt:           {}\n", event.salt.to_hex());
     text += &format!("payload ({} bytes of UTF-8, no final newline):\n  {}\n", input.payload.len(), input.payload);
@@ -708,22 +690,11 @@ fn render_inclusion(example: &Example, seq: u64, size: u64) -> String {
         size - 1,
         range_name((seq as usize, seq as usize + 1))
     );
-    let (mut fn_, mut sn, mut r) = (seq, size - 1, leaf);
-    for (idx, p) in proof.iter().enumerate() {
-        assert!(sn > 0);
-        let step = if fn_ & 1 == 1 || fn_ == sn {
-            r = merkle::node_hash(p, &r);
-            while fn_ & 1 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
-            }
-            format!("r = SHA-256(01 || proof[{idx}] || r)")
-        } else {
-            r = merkle::node_hash(&r, p);
-            format!("r = SHA-256(01 || r || proof[{idx}])")
-        };
-        fn_ >>= 1;
-        sn >>= 1;
+    let (mut sn, mut r) = (size - 1, leaf);
+    for support::InclusionStep { step, r: after, fn_, sn: sn_after } in
+        support::inclusion_steps(seq, size, leaf, &proof)
+    {
+        (r, sn) = (after, sn_after);
         text += &format!("  {step:<34} = {}; fn = {fn_}, sn = {sn}\n", hash_name(example, &r));
     }
     assert_eq!(sn, 0);
@@ -753,26 +724,17 @@ fn render_consistency(example: &Example, old_size: u64, new_size: u64) -> String
     }
     text += &format!("  shifted while fn is odd: fn = {fn_}, sn = {sn}; fr = sr = proof[0]\n");
     let (mut fr, mut sr) = (proof[0], proof[0]);
-    for (idx, c) in proof.iter().enumerate().skip(1) {
-        assert!(sn > 0);
-        let step = if fn_ & 1 == 1 || fn_ == sn {
-            fr = merkle::node_hash(c, &fr);
-            sr = merkle::node_hash(c, &sr);
-            while fn_ & 1 == 0 && fn_ != 0 {
-                fn_ >>= 1;
-                sn >>= 1;
-            }
+    for (idx, step) in support::consistency_steps(fn_, sn, &proof).into_iter().enumerate().map(|(i, s)| (i + 1, s)) {
+        (fr, sr, fn_, sn) = (step.fr, step.sr, step.fn_, step.sn);
+        let step = if step.both {
             format!(
                 "fr = SHA-256(01 || proof[{idx}] || fr) = {}, sr = SHA-256(01 || proof[{idx}] || sr) = {}",
                 hash_name(example, &fr),
                 hash_name(example, &sr)
             )
         } else {
-            sr = merkle::node_hash(&sr, c);
             format!("sr = SHA-256(01 || sr || proof[{idx}]) = {}", hash_name(example, &sr))
         };
-        fn_ >>= 1;
-        sn >>= 1;
         text += &format!("  {step}; fn = {fn_}, sn = {sn}\n");
     }
     assert_eq!((sn, fr, sr), (0, old_root, new_root));
@@ -804,30 +766,6 @@ fn render_note_parts(example: &Example, size: u64) -> String {
 // ---------------------------------------------------------------------------
 // Reading the document.
 
-/// Every `<!-- checked: NAME -->` block of the document: the fenced block
-/// that follows the marker, fences included.
-fn document_blocks() -> BTreeMap<String, String> {
-    let mut blocks = BTreeMap::new();
-    let mut lines = DOC.lines();
-    while let Some(line) = lines.next() {
-        let Some(name) = line.trim().strip_prefix("<!-- checked: ").and_then(|rest| rest.strip_suffix(" -->")) else {
-            continue;
-        };
-        let open = lines.next().unwrap_or_default();
-        assert!(open.starts_with("```"), "checked block {name:?} is not followed by a fenced block");
-        let mut block = format!("{open}\n");
-        for line in lines.by_ref() {
-            block += line;
-            block += "\n";
-            if line == "```" {
-                break;
-            }
-        }
-        assert!(blocks.insert(name.to_owned(), block).is_none(), "checked block {name:?} appears twice");
-    }
-    blocks
-}
-
 /// A message saying how `name` should read, unless the document's block is
 /// exactly `rendered`.
 fn block_mismatch(name: &str, document: Option<&String>, rendered: &str) -> Option<String> {
@@ -853,7 +791,7 @@ fn assert_no_mismatches(mismatches: Vec<String>) {
 #[test]
 fn worked_example_matches_the_code() {
     let example = example();
-    let mut document = document_blocks();
+    let mut document = checked_blocks(DOC);
     let mut mismatches = Vec::new();
     for (name, rendered) in rendered_blocks(&example) {
         mismatches.extend(block_mismatch(&name, document.get(&name), &rendered));
@@ -1051,7 +989,7 @@ fn proofs_print_as_the_document_shows() {
         swaps.push((real, note));
     }
 
-    let document = document_blocks();
+    let document = checked_blocks(DOC);
     let cli_blocks: Vec<(&String, &String)> = document.iter().filter(|(name, _)| name.starts_with("cli ")).collect();
     assert_eq!(cli_blocks.len(), 4, "the document shows both proofs, as text and as JSON");
     let mut mismatches = Vec::new();
@@ -1094,7 +1032,7 @@ fn a_newer_data_directory_is_refused_as_documented() {
         .expect("UTF-8")
         .replace("data directory data ", "data directory minutebook-data ");
     let rendered = format!("```console\n$ minutebook verify minutebook-data\n{printed}```\n");
-    let document = document_blocks();
+    let document = checked_blocks(DOC);
     assert_no_mismatches(
         block_mismatch("refusal newer format", document.get("refusal newer format"), &rendered).into_iter().collect(),
     );

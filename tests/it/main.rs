@@ -14,4 +14,5 @@ mod log;
 mod log_format;
 mod merkle;
 mod projections;
+mod verifying_doc;
 mod views;

@@ -142,3 +142,138 @@ pub fn run_cli(args: &[&str]) -> (i32, String, String) {
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("UTF-8 output");
     (output.status.code().expect("an exit code"), text(output.stdout), text(output.stderr))
 }
+
+/// Every `<!-- checked: NAME -->` block of a document's `text`: the fenced
+/// block that follows the marker, fences included. The documents' worked
+/// examples are checked against the code block by block.
+pub fn checked_blocks(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut blocks = std::collections::BTreeMap::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(name) = line.trim().strip_prefix("<!-- checked: ").and_then(|rest| rest.strip_suffix(" -->")) else {
+            continue;
+        };
+        let open = lines.next().unwrap_or_default();
+        assert!(open.starts_with("```"), "checked block {name:?} is not followed by a fenced block");
+        let mut block = format!("{open}\n");
+        for line in lines.by_ref() {
+            block += line;
+            block += "\n";
+            if line == "```" {
+                break;
+            }
+        }
+        assert!(blocks.insert(name.to_owned(), block).is_none(), "checked block {name:?} appears twice");
+    }
+    blocks
+}
+
+/// `text` as a fenced block of a document, as `checked_blocks` reads it.
+pub fn fenced(text: &str) -> String {
+    assert!(text.ends_with('\n'));
+    format!("```text\n{text}```\n")
+}
+
+/// Hexadecimal (spaces ignored) as `N` bytes.
+pub fn parse_hex<const N: usize>(text: &str) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    minutebook_log::unhex(&text.replace(' ', ""), &mut bytes)
+        .unwrap_or_else(|| panic!("{text:?} is not {N} bytes of hex"));
+    bytes
+}
+
+/// One step of RFC 9162 §2.1.3.2's inclusion proof verification, as the
+/// documents' worked examples spell it out.
+pub struct InclusionStep {
+    /// Which proof hash, and on which side it was hashed.
+    pub step: String,
+    pub r: minutebook_log::TreeHash,
+    pub fn_: u64,
+    pub sn: u64,
+}
+
+/// The steps that verify `proof` of leaf `leaf_index` (hash `leaf`) in the
+/// tree of `tree_size` leaves.
+pub fn inclusion_steps(
+    leaf_index: u64,
+    tree_size: u64,
+    leaf: minutebook_log::TreeHash,
+    proof: &[minutebook_log::TreeHash],
+) -> Vec<InclusionStep> {
+    use minutebook_log::merkle::node_hash;
+    let (mut fn_, mut sn, mut r) = (leaf_index, tree_size - 1, leaf);
+    let mut steps = Vec::new();
+    for (idx, p) in proof.iter().enumerate() {
+        assert!(sn > 0);
+        let right = fn_ & 1 == 1 || fn_ == sn;
+        let step = if right {
+            r = node_hash(p, &r);
+            while fn_ & 1 == 0 && fn_ != 0 {
+                fn_ >>= 1;
+                sn >>= 1;
+            }
+            format!("r = SHA-256(01 || proof[{idx}] || r)")
+        } else {
+            r = node_hash(&r, p);
+            format!("r = SHA-256(01 || r || proof[{idx}])")
+        };
+        fn_ >>= 1;
+        sn >>= 1;
+        steps.push(InclusionStep { step, r, fn_, sn });
+    }
+    steps
+}
+
+/// One step of RFC 9162 §2.1.4.2's consistency proof verification, after
+/// the first: whether both `fr` and `sr` took the path hash on their left
+/// (else only `sr`, on its right), and the values after it.
+pub struct ConsistencyStep {
+    pub both: bool,
+    pub fr: minutebook_log::TreeHash,
+    pub sr: minutebook_log::TreeHash,
+    pub fn_: u64,
+    pub sn: u64,
+}
+
+/// The steps over `path[1..]`, from `fn` and `sn` once shifted right while
+/// `fn` was odd, and `fr = sr = path[0]`. Spelled out here again, apart
+/// from log/'s verifier, so that the documents' traces do not merely echo
+/// the code they check.
+pub fn consistency_steps(mut fn_: u64, mut sn: u64, path: &[minutebook_log::TreeHash]) -> Vec<ConsistencyStep> {
+    use minutebook_log::merkle::node_hash;
+    let (mut fr, mut sr) = (path[0], path[0]);
+    let mut steps = Vec::new();
+    for c in &path[1..] {
+        assert!(sn > 0);
+        let both = fn_ & 1 == 1 || fn_ == sn;
+        if both {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while fn_ & 1 == 0 && fn_ != 0 {
+                fn_ >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+        steps.push(ConsistencyStep { both, fr, sr, fn_, sn });
+    }
+    steps
+}
+
+/// An envelope's fields after its position, one `name: value` line each,
+/// as the documents' worked examples write them; `time` is its recorded
+/// time in RFC 3339.
+pub fn envelope_lines(envelope: &minutebook_log::Envelope, time: &str) -> String {
+    let mut text = format!("stream:         {}\n", envelope.stream());
+    text += &format!("stream_version: {}\n", envelope.stream_version().0);
+    text += &format!("event_id:       {}\n", envelope.event_id().to_hex());
+    text += &format!("event_type:     {}\n", envelope.event_type());
+    text += &format!("schema_version: {}\n", envelope.schema_version());
+    text += &format!("actor:          {}\n", envelope.actor());
+    text += &format!("role:           {}\n", envelope.role());
+    text += &format!("recorded_at_us: {} ({time})\n", envelope.recorded_at_us());
+    text
+}

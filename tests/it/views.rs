@@ -2,6 +2,7 @@
 //! audit trail, registers and the actions tracker, point-in-time views,
 //! and the saved projections (rebuilt, reloaded, followed).
 
+use minutebook::bundle::{verify_bundle, Meta, Scope};
 use minutebook::domain::*;
 use minutebook_log::catalogue::*;
 use minutebook_log::Log;
@@ -420,6 +421,17 @@ proptest! {
             if redactions_of_earlier_events == redactions_then {
                 prop_assert_eq!(&record_at(&log.reader(), *position).unwrap(), record);
             }
+        }
+        // The meeting's export bundles, full and public, verify and hold the
+        // minutes the record shows.
+        for (public, audience) in [(false, Audience::Entitled), (true, Audience::Public)] {
+            let meta = Meta { scope: Scope::Meeting(m(M1)), public };
+            let bundle = minutebook::bundle::export(log, &live, &meta, &[]).unwrap();
+            let report = verify_bundle(&bundle, None, &mut |_, _| {}).unwrap();
+            prop_assert_eq!(report.problem, None, "public: {}", public);
+            let expected = minutes(&live, &m(M1), audience).map(|minutes| render::markdown(&minutes));
+            let found = bundle.files.get(&format!("minutes/{M1}.md")).map(|b| String::from_utf8(b.clone()).unwrap());
+            prop_assert_eq!(found, expected, "public: {}", public);
         }
         let (_dir, data) = world.close();
         let reloaded = Projections::open(&data).unwrap();
