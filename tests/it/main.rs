@@ -1,6 +1,7 @@
 //! The one integration-test binary: a module per area.
 
 mod support;
+mod webdriver;
 
 mod api;
 mod bundle;
@@ -16,3 +17,4 @@ mod merkle;
 mod projections;
 mod verifying_doc;
 mod views;
+mod web;

@@ -1,0 +1,591 @@
+//! End-to-end tests in a real browser: a minimal W3C WebDriver client
+//! (`Browser`) driving Debian's headless Chromium through chromedriver, with
+//! axe-core accessibility checks and full-page screenshots, and a demo
+//! server (`Demo`) for it to browse. `.ci/test` installs Chromium,
+//! chromedriver and axe-core when they are missing.
+//!
+//! The client speaks HTTP/1.1 over `std::net::TcpStream`, one connection
+//! per command with `Connection: close`: the few JSON requests a test makes
+//! need no browser-automation crate and its async stack.
+
+// The smoke test uses part of this; the page tests use the rest.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMIUM_ARGS: [&str; 10] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,1600",
+];
+/// The W3C WebDriver web element identifier (WebDriver §12.1).
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+const STARTUP_TIMEOUT_MS: u64 = 20_000;
+const POLL_INTERVAL_MS: u64 = 50;
+/// How long one WebDriver command may take, page loads and axe runs included.
+const COMMAND_TIMEOUT_MS: u64 = 120_000;
+/// How long an asynchronous script may run before its promise must settle.
+const SCRIPT_TIMEOUT_MS: u64 = 60_000;
+const _: () = assert!(SCRIPT_TIMEOUT_MS < COMMAND_TIMEOUT_MS);
+const SHUTDOWN_TIMEOUT_MS: u64 = 10_000;
+/// A full-page screenshot of 1280 × 8000 pixels is a few megabytes of base64.
+const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// A full-page screenshot is cut at this height.
+const SCREENSHOT_HEIGHT_PX_MAX: u64 = 8_000;
+
+/// A headless Chromium session, driven through its own chromedriver.
+/// Dropping it ends the session and every process it started.
+pub struct Browser {
+    chromedriver: Child,
+    chromedriver_addr: SocketAddr,
+    session: String,
+    profile: PathBuf,
+    /// Holds the profile; removed after `drop` has ended every process.
+    _scratch: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver on a free port and opens a session in a fresh
+    /// profile.
+    pub fn start() -> Browser {
+        assert!(
+            Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+            "{CHROMEDRIVER} or {CHROMIUM} is missing: .ci/test installs Debian's chromium and chromium-driver"
+        );
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let profile = scratch.path().join("profile");
+        let log = scratch.path().join("chromedriver.log");
+        let chromedriver_addr = free_local_addr();
+        let chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={}", chromedriver_addr.port()))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&log).expect("create the chromedriver log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {CHROMEDRIVER}: {e} (.ci/test installs chromium-driver)"));
+        let mut browser =
+            Browser { chromedriver, chromedriver_addr, session: String::new(), profile, _scratch: scratch };
+        browser.wait_until_ready(&log);
+
+        let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|arg| arg.to_string()).collect();
+        args.push(format!("--user-data-dir={}", browser.profile.display()));
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let created = webdriver(chromedriver_addr, "POST", "/session", Some(&capabilities))
+            .unwrap_or_else(|e| panic!("chromedriver could not start {CHROMIUM}: {e}\n{}", read_log(&log)));
+        browser.session = created["sessionId"].as_str().expect("a new session has an id").to_owned();
+        browser.command("POST", "/timeouts", json!({"script": SCRIPT_TIMEOUT_MS}));
+        browser
+    }
+
+    fn wait_until_ready(&mut self, log: &Path) {
+        let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
+        loop {
+            if let Ok(status) = webdriver(self.chromedriver_addr, "GET", "/status", None) {
+                if status["ready"] == true {
+                    return;
+                }
+            }
+            if let Some(exit) = self.chromedriver.try_wait().expect("poll chromedriver") {
+                panic!("chromedriver exited before it was ready ({exit}):\n{}", read_log(log));
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver was not ready after {STARTUP_TIMEOUT_MS} ms:\n{}",
+                read_log(log)
+            );
+            std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+        }
+    }
+
+    /// The browser's profile directory: every process it starts names it.
+    pub fn profile_dir(&self) -> &Path {
+        &self.profile
+    }
+
+    /// Navigates to `url` and waits for the page to load.
+    pub fn goto(&self, url: &str) {
+        self.command("POST", "/url", json!({ "url": url }));
+    }
+
+    /// The current page's URL.
+    pub fn url(&self) -> String {
+        string(self.command("GET", "/url", Value::Null))
+    }
+
+    pub fn title(&self) -> String {
+        string(self.command("GET", "/title", Value::Null))
+    }
+
+    /// The page's text as rendered (`document.body.innerText`).
+    pub fn text(&self) -> String {
+        string(self.execute("return document.body ? document.body.innerText : '';", vec![]))
+    }
+
+    /// The page's markup as the browser now holds it.
+    pub fn html(&self) -> String {
+        string(self.command("GET", "/source", Value::Null))
+    }
+
+    /// Runs `script` as the body of a function called with `args`
+    /// (`arguments[0]` …) and returns what it returns (WebDriver §13.2.1).
+    pub fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.command("POST", "/execute/sync", json!({ "script": script, "args": args }))
+    }
+
+    /// Runs `script` with a callback as its last argument and returns the
+    /// value passed to it, waiting at most `SCRIPT_TIMEOUT_MS`
+    /// (WebDriver §13.2.2).
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.command("POST", "/execute/async", json!({ "script": script, "args": args }))
+    }
+
+    /// Clicks the first element matching `css_selector` as a person would:
+    /// scrolled into view, at its centre, refused if something covers it.
+    pub fn click(&self, css_selector: &str) {
+        let element = self.element(css_selector);
+        self.command("POST", &format!("/element/{element}/click"), json!({}));
+    }
+
+    /// Types `text` into the first element matching `css_selector`, after
+    /// what it already holds.
+    pub fn type_into(&self, css_selector: &str, text: &str) {
+        let element = self.element(css_selector);
+        self.command("POST", &format!("/element/{element}/value"), json!({ "text": text }));
+    }
+
+    /// Empties the first input or text area matching `css_selector`.
+    pub fn clear(&self, css_selector: &str) {
+        let element = self.element(css_selector);
+        self.command("POST", &format!("/element/{element}/clear"), json!({}));
+    }
+
+    /// The web element id of the first element matching `css_selector`.
+    fn element(&self, css_selector: &str) -> String {
+        let body = json!({"using": "css selector", "value": css_selector});
+        match webdriver(self.chromedriver_addr, "POST", &self.session_path("/element"), Some(&body)) {
+            Ok(found) => string(found[ELEMENT_KEY].clone()),
+            Err(e) => panic!("no element matches `{css_selector}` on {}: {e}", self.url()),
+        }
+    }
+
+    /// The current page's cookies, as WebDriver serialises them (§14.1).
+    pub fn cookies(&self) -> Vec<Value> {
+        match self.command("GET", "/cookie", Value::Null) {
+            Value::Array(cookies) => cookies,
+            other => panic!("cookies are a list, not {other}"),
+        }
+    }
+
+    /// Resizes the window to `width_px`, keeping its height, so that a test
+    /// can see the narrow layout.
+    pub fn set_window_width(&self, width_px: u64) {
+        let rect = self.command("GET", "/window/rect", Value::Null);
+        self.set_window_size(width_px, rect["height"].as_u64().expect("a window height"));
+    }
+
+    // chromedriver ignores a rect with a width or height alone.
+    fn set_window_size(&self, width_px: u64, height_px: u64) {
+        let rect = self.command("POST", "/window/rect", json!({ "width": width_px, "height": height_px }));
+        assert_eq!((&rect["width"], &rect["height"]), (&json!(width_px), &json!(height_px)), "the window's size");
+    }
+
+    /// Saves a PNG of the whole page, up to `SCREENSHOT_HEIGHT_PX_MAX`, to
+    /// `target/screenshots/NAME.png` and returns its path. WebDriver's
+    /// screenshot shows the viewport only (§17.1), so the window grows to the
+    /// page's height for it and then goes back.
+    pub fn screenshot(&self, name: &str) -> PathBuf {
+        assert!(
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "a screenshot's name is a plain file name, not {name:?}"
+        );
+        let rect = self.command("GET", "/window/rect", Value::Null);
+        let sizes = self
+            .execute("return [document.documentElement.scrollHeight, window.innerHeight, window.outerHeight];", vec![]);
+        let [page_height, inner_height, outer_height] = [0, 1, 2].map(|idx| sizes[idx].as_u64().expect("a size"));
+        let window_height = page_height.min(SCREENSHOT_HEIGHT_PX_MAX) + outer_height.saturating_sub(inner_height);
+        let [width, height] = ["width", "height"].map(|side| rect[side].as_u64().expect("a window size"));
+        self.set_window_size(width, window_height);
+        let png = self.command("GET", "/screenshot", Value::Null);
+        self.set_window_size(width, height);
+
+        let png = base64::engine::general_purpose::STANDARD.decode(string(png)).expect("a screenshot is base64");
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a screenshot is a PNG");
+        let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+        std::fs::create_dir_all(&directory).expect("create target/screenshots");
+        let path = directory.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write the screenshot");
+        path
+    }
+
+    /// Prints the current page as the browser prints it (its print
+    /// stylesheet, A4) to `target/screenshots/NAME.pdf`, through WebDriver's
+    /// Print Page (§18.1), and returns the PDF's bytes.
+    pub fn print_pdf(&self, name: &str) -> Vec<u8> {
+        let pdf =
+            self.command("POST", "/print", json!({ "page": { "width": 21.0, "height": 29.7 }, "background": false }));
+        let pdf = base64::engine::general_purpose::STANDARD.decode(string(pdf)).expect("a printed page is base64");
+        assert!(pdf.starts_with(b"%PDF-"), "a printed page is a PDF");
+        let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+        std::fs::create_dir_all(&directory).expect("create target/screenshots");
+        std::fs::write(directory.join(format!("{name}.pdf")), &pdf).expect("write the printed page");
+        pdf
+    }
+
+    /// The current page's serious and critical accessibility violations, as
+    /// axe-core finds them: each with its rule `id`, `impact`, `help` and the
+    /// `targets` (CSS selectors) of the elements that fail it.
+    pub fn axe(&self) -> Vec<Value> {
+        let present = self.execute("return typeof window.axe === 'object';", vec![]);
+        if present != true {
+            self.execute(&axe_source(), vec![]);
+        }
+        let result = self.execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] }).then(
+               (results) => done({ violations: results.violations.map((violation) => ({
+                 id: violation.id,
+                 impact: violation.impact,
+                 help: violation.help,
+                 targets: violation.nodes.map((node) => node.target.join(' ')),
+               })) }),
+               (error) => done({ error: String(error) }),
+             );",
+            vec![],
+        );
+        let Some(Value::Array(violations)) = result.get("violations") else {
+            panic!("axe-core failed on {}: {result}", self.url());
+        };
+        violations
+            .iter()
+            .filter(|violation| violation["impact"] == "serious" || violation["impact"] == "critical")
+            .cloned()
+            .collect()
+    }
+
+    /// Panics, listing them, if the current page has serious or critical
+    /// accessibility violations; `page` names it in the message.
+    pub fn assert_accessible(&self, page: &str) {
+        let violations = self.axe();
+        if violations.is_empty() {
+            return;
+        }
+        let mut message = format!("{page} ({}) has {} accessibility violations:", self.url(), violations.len());
+        let text = |value: &Value| value.as_str().unwrap_or("?").to_owned();
+        for violation in &violations {
+            let [id, impact, help] = ["id", "impact", "help"].map(|field| text(&violation[field]));
+            message += &format!("\n- {id} ({impact}): {help}");
+            for target in violation["targets"].as_array().into_iter().flatten() {
+                message += &format!("\n    at {}", text(target));
+            }
+        }
+        panic!("{message}");
+    }
+
+    fn session_path(&self, path: &str) -> String {
+        format!("/session/{}{path}", self.session)
+    }
+
+    /// Sends a command to this session; panics with the WebDriver error.
+    fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        let body = if method == "POST" { Some(&body) } else { None };
+        webdriver(self.chromedriver_addr, method, &self.session_path(path), body)
+            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Ending the session quits Chromium; chromedriver then goes. Whatever
+        // is left (the session never started, or chromedriver died) is found
+        // by the profile directory that Chromium's processes name.
+        if !self.session.is_empty() {
+            let _ = webdriver(self.chromedriver_addr, "DELETE", &self.session_path(""), None);
+        }
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+        for pid in processes_naming(&self.profile) {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    }
+}
+
+/// The ids of the running processes whose command line contains `path`.
+pub fn processes_naming(path: &Path) -> Vec<u32> {
+    let needle = path.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // A zombie's command line is empty: it has already ended.
+            let command_line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&command_line).contains(&needle)
+        })
+        .collect()
+}
+
+/// axe-core's browser bundle: `AXE_CORE_JS`, else where `.ci/test` puts it.
+fn axe_source() -> String {
+    let path = match std::env::var_os("AXE_CORE_JS") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-tools/node_modules/axe-core/axe.min.js"),
+    };
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("read axe-core from {}: {e} (.ci/test installs it; AXE_CORE_JS names another copy)", path.display())
+    })
+}
+
+/// The demo council's minute book served by the real binary on a free
+/// port. Dropping it stops the server with SIGTERM.
+pub struct Demo {
+    server: Child,
+    base_url: String,
+    tokens: BTreeMap<String, String>,
+    data: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+impl Demo {
+    pub fn start() -> Demo {
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let data = scratch.path().join("demo");
+        let created = Command::new(env!("CARGO_BIN_EXE_minutebook"))
+            .arg("demo")
+            .arg("--data")
+            .arg(&data)
+            .arg("--no-serve")
+            .output()
+            .expect("run minutebook demo");
+        let stdout = String::from_utf8(created.stdout).expect("UTF-8 output");
+        assert!(created.status.success(), "minutebook demo: {}{stdout}", String::from_utf8_lossy(&created.stderr));
+        // The demo prints one line per role: `  ROLE     TOKEN`.
+        let tokens: BTreeMap<String, String> = ["admin", "clerk", "member", "auditor"]
+            .into_iter()
+            .map(|role| {
+                let line = stdout
+                    .lines()
+                    .find(|line| line.split_whitespace().next() == Some(role))
+                    .unwrap_or_else(|| panic!("the demo prints no token for {role}:\n{stdout}"));
+                (role.to_owned(), line.split_whitespace().last().expect("a token").to_owned())
+            })
+            .collect();
+
+        let log = scratch.path().join("serve.log");
+        let mut server = Command::new(env!("CARGO_BIN_EXE_minutebook"))
+            .arg("serve")
+            .arg("--data")
+            .arg(&data)
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("create the server log"))
+            .spawn()
+            .expect("start minutebook serve");
+        // A thread reads the server's stdout to its end, so that the wait for
+        // the address can time out and the server never writes to a closed
+        // pipe.
+        let (lines, lines_received) = mpsc::channel();
+        let stdout = BufReader::new(server.stdout.take().expect("piped stdout"));
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
+        // `serving DATA on http://ADDR/`
+        let base_url = loop {
+            let timeout = deadline.saturating_duration_since(Instant::now());
+            match lines_received.recv_timeout(timeout) {
+                Ok(line) if line.starts_with("serving ") => {
+                    let addr = line.rsplit("http://").next().expect("an address").trim_end_matches('/');
+                    break format!("http://{addr}");
+                }
+                Ok(_) => continue,
+                Err(e) => {
+                    let _ = server.kill();
+                    panic!("minutebook serve printed no address ({e}):\n{}", read_log(&log));
+                }
+            }
+        };
+        let demo = Demo { server, base_url, tokens, data, _scratch: scratch };
+        demo.wait_until_healthy(&log);
+        demo
+    }
+
+    fn wait_until_healthy(&self, log: &Path) {
+        let addr: SocketAddr =
+            self.base_url.trim_start_matches("http://").parse().expect("the server prints a socket address");
+        let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
+        loop {
+            match http(addr, "GET", "/healthz", None) {
+                Ok(response) if response.status == 200 => return,
+                _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS)),
+                result => panic!("{}/healthz: {:?}\n{}", self.base_url, result.map(|r| r.status), read_log(log)),
+            }
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The URL of `path` (which starts with `/`) on the server.
+    pub fn url(&self, path: &str) -> String {
+        assert!(path.starts_with('/'), "a path starts with /: {path}");
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The API token the demo made for `role`: admin, clerk (off-rowe),
+    /// member (cllr-okoro) or auditor.
+    pub fn token(&self, role: &str) -> String {
+        match self.tokens.get(role) {
+            Some(token) => token.clone(),
+            None => panic!("the demo has no token for {role:?}, only for {:?}", self.tokens.keys()),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.server.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
+        while let Ok(None) = self.server.try_wait() {
+            if Instant::now() >= deadline {
+                let _ = self.server.kill();
+                let _ = self.server.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+        }
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+fn free_local_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("a bound address")
+}
+
+fn read_log(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| format!("(no log at {}: {e})", path.display()))
+}
+
+fn string(value: Value) -> String {
+    match value {
+        Value::String(text) => text,
+        other => panic!("expected a string, got {other}"),
+    }
+}
+
+/// Sends a WebDriver request and returns the `value` of its answer, or the
+/// error it names (WebDriver §6.6): `Err` also when chromedriver cannot be
+/// reached.
+fn webdriver(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let body = body.map(|body| serde_json::to_vec(body).expect("JSON always encodes"));
+    let response = http(addr, method, path, body.as_deref()).map_err(|e| format!("{addr}: {e}"))?;
+    let mut answer: Value = serde_json::from_slice(&response.body).map_err(|e| {
+        format!("{method} {path}: {e} in HTTP {} {}", response.status, String::from_utf8_lossy(&response.body))
+    })?;
+    let value = answer.get_mut("value").map(Value::take).unwrap_or(Value::Null);
+    if (200..300).contains(&response.status) {
+        return Ok(value);
+    }
+    Err(format!("HTTP {}: {}: {}", response.status, value["error"], value["message"]))
+}
+
+#[derive(Debug)]
+struct HttpResponse {
+    status: u16,
+    body: Vec<u8>,
+}
+
+/// One HTTP/1.1 exchange on a new connection, closed after it (RFC 9112).
+fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_millis(COMMAND_TIMEOUT_MS)))?;
+    stream.set_write_timeout(Some(Duration::from_millis(COMMAND_TIMEOUT_MS)))?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(body) = body {
+        request += &format!("Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n", body.len());
+    }
+    request += "\r\n";
+    let mut request = request.into_bytes();
+    request.extend_from_slice(body.unwrap_or_default());
+    stream.write_all(&request)?;
+
+    let mut reader = BufReader::new(stream);
+    let malformed = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{addr}: {what}"));
+    let mut status_line = String::new();
+    if reader.read_line(&mut status_line)? == 0 {
+        return Err(malformed("closed the connection without an answer".into()));
+    }
+    // `HTTP/1.1 200 OK`
+    let status = status_line
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok())
+        .ok_or_else(|| malformed(format!("{status_line:?} is not an HTTP/1.1 status line")))?;
+    let mut content_length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(malformed("closed the connection within the headers".into()));
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').ok_or_else(|| malformed(format!("malformed header {line:?}")))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            let length = value.parse::<usize>().map_err(|_| malformed(format!("Content-Length {value:?}")))?;
+            content_length = Some(length);
+        }
+        if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+            return Err(malformed("a chunked answer, which this client does not read".into()));
+        }
+    }
+    let mut body = Vec::new();
+    match content_length {
+        Some(length) if length > RESPONSE_BYTES_MAX => {
+            return Err(malformed(format!("an answer of {length} bytes exceeds the limit of {RESPONSE_BYTES_MAX}")));
+        }
+        Some(length) => {
+            body.resize(length, 0);
+            reader.read_exact(&mut body)?;
+        }
+        None => {
+            reader.take(RESPONSE_BYTES_MAX as u64 + 1).read_to_end(&mut body)?;
+            if body.len() > RESPONSE_BYTES_MAX {
+                return Err(malformed(format!("an answer exceeds the limit of {RESPONSE_BYTES_MAX} bytes")));
+            }
+        }
+    }
+    Ok(HttpResponse { status, body })
+}
