@@ -450,11 +450,14 @@ fn demo(data: &Path, addr: std::net::SocketAddr, no_serve: bool) -> Result<(), F
     }
     drop(tokens);
     let print = |base: &str| {
-        println!("tokens (new each run, shown once), as 'Authorization: Bearer TOKEN':");
+        println!("tokens (new each run, shown once), as 'Authorization: Bearer TOKEN', or to sign in on the website:");
         for line in &lines {
             println!("{line}");
         }
-        println!("try:");
+        println!("read the minutes:");
+        println!("  {base}/");
+        println!("  {base}/meetings/rcsp-2026-03-05");
+        println!("try the API:");
         println!("  {base}/v1/bodies");
         println!("  {base}/v1/meetings/rcsp-2026-03-05/minutes   (Accept: text/html or text/markdown)");
         println!("  {base}/v1/meetings/rcsp-2026-03-05/trail");

@@ -12,3 +12,4 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod keyfile;
+pub mod web;

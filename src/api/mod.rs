@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod openapi;
 pub mod papers;
+pub(crate) mod reads;
 pub mod tokens;
 
 use std::net::SocketAddr;
@@ -25,7 +26,7 @@ use minutebook_log::{merkle, Event, Log, Payload, Seq};
 use minutebook_projections::record::{Item, Record};
 use minutebook_projections::time::{record_at, At};
 use minutebook_projections::view::{self, Audience};
-use minutebook_projections::{registers, render, trail};
+use minutebook_projections::{registers, render};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -125,21 +126,27 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 /// Who the request speaks for: a bearer token, or the web pages' cookie;
 /// none is the public. An unknown or revoked token is refused, not
 /// treated as the public, so a client notices.
-fn caller(state: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
+fn caller(state: &AppState, method: &axum::http::Method, headers: &HeaderMap) -> ApiResult<Caller> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
+    if let Some(token) = bearer {
+        return state
+            .tokens
+            .caller(token)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked"));
+    }
+    // The pages' cookie reads, never writes: a form another site makes a
+    // browser send cannot record anything. A cookie whose token was
+    // revoked reads as the public, so the pages go on working.
+    if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
+        return Ok(Caller::public());
+    }
     let cookie = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
         cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(TOKEN_COOKIE).and_then(|c| c.strip_prefix('=')))
     });
-    match bearer.or(cookie) {
-        None => Ok(Caller::public()),
-        Some(token) => state
-            .tokens
-            .caller(token)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked")),
-    }
+    Ok(cookie.and_then(|token| state.tokens.caller(token)).unwrap_or_else(Caller::public))
 }
 
 /// What each role may read. The one place the role matrix is enforced
@@ -153,6 +160,10 @@ pub(crate) mod visibility {
     /// command). Which clerk or admin command is allowed is the rules'.
     pub fn may_write(caller: &Caller, method: &axum::http::Method, path: &str) -> ApiResult<()> {
         if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
+            return Ok(());
+        }
+        // The pages' own forms check where they come from themselves.
+        if !path.starts_with("/v1/") {
             return Ok(());
         }
         let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
@@ -343,16 +354,26 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(papers::routes())
         .route("/v1/tokens", axum::routing::post(create_token))
         .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
+        .merge(crate::web::routes())
+        .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(axum::middleware::from_fn(request_id))
         .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .with_state(state)
 }
 
+/// A path nothing serves: a problem for the API, a page for the site.
+async fn fallback(Extension(caller): Extension<Caller>, request: Request) -> Response {
+    if crate::web::is_page(&request) {
+        return crate::web::not_found(Extension(caller)).await;
+    }
+    ApiError::not_found("no such path").into_response()
+}
+
 /// Resolves who every request speaks for, before any handler runs, so
 /// that an unknown token is refused on every path alike.
 async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let caller = match caller(&state, request.headers()) {
+    let caller = match caller(&state, request.method(), request.headers()) {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -392,7 +413,9 @@ async fn request_id(request: Request, next: Next) -> Response {
 async fn problem_for_rejections(response: Response) -> Response {
     let status = response.status();
     let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // The web pages answer errors with pages of their own.
+    let is_page = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return response;
     }
     let body = axum::body::to_bytes(response.into_body(), REQUEST_BODY_BYTES_MAX).await.unwrap_or_default();
@@ -689,12 +712,7 @@ async fn body_actions(
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         known_body(record, &id)?;
-        // Actions of unpublished or exempt items are not the public's.
-        let public_view: Vec<_> = registers::actions(record, Some(&id))
-            .into_iter()
-            .filter(|a| visibility::published(record, &a.meeting) && !visibility::exempt(record, &a.meeting, a.item))
-            .collect();
-        Ok(Json(json!({ "actions": public_view })))
+        Ok(Json(json!({ "actions": reads::actions(record, &id) })))
     })
     .await
 }
@@ -707,47 +725,12 @@ async fn body_register(
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         known_body(record, &id)?;
-        // The public's registers hold only meetings whose minutes are
-        // published, and never an exempt item's text.
         let public = caller.role == Role::Public;
-        let shown = |meeting: &MeetingId| !public || visibility::published(record, meeting);
         let value = match register.as_str() {
-            "attendance" => {
-                let mut rows = registers::attendance(record, &id);
-                for row in &mut rows {
-                    row.marks.retain(|(meeting, _)| shown(meeting));
-                    row.expected = row.marks.len() as u32;
-                    row.present =
-                        row.marks.iter().filter(|(_, mark)| *mark == registers::AttendanceMark::Present).count() as u32;
-                    row.rate_percent = (row.expected > 0).then(|| row.present * 100 / row.expected);
-                }
-                json!({ "attendance": rows })
-            }
-            "declarations" => {
-                let mut register = registers::declarations(record, &id);
-                for rows in register.values_mut() {
-                    rows.retain(|row| shown(&row.meeting));
-                }
-                register.retain(|_, rows| !rows.is_empty());
-                json!({ "declarations": register })
-            }
-            "flagged-votes" => {
-                let mut rows = registers::flagged_votes(record, &id);
-                rows.retain(|row| shown(&row.meeting));
-                if public {
-                    for row in &mut rows {
-                        if visibility::exempt(record, &row.meeting, row.item) {
-                            row.decision = minutebook_projections::view::WITHHELD.to_owned();
-                        }
-                    }
-                }
-                json!({ "flagged_votes": rows })
-            }
-            "inquorate" => {
-                let mut rows = registers::inquorate_meetings(record, &id);
-                rows.retain(|row| shown(&row.meeting));
-                json!({ "inquorate": rows })
-            }
+            "attendance" => json!({ "attendance": reads::attendance(record, &id, public) }),
+            "declarations" => json!({ "declarations": reads::declarations(record, &id, public) }),
+            "flagged-votes" => json!({ "flagged_votes": reads::flagged_votes(record, &id, public) }),
+            "inquorate" => json!({ "inquorate": reads::inquorate(record, &id, public) }),
             other => {
                 return Err(ApiError::not_found(format!(
                     "no register {other:?}: there are attendance, declarations, flagged-votes and inquorate"
@@ -858,22 +841,18 @@ async fn meeting_trail(
     let state2 = state.clone();
     blocking(move || {
         let record = state2.recorder.record().map_err(ApiError::internal)?;
-        let meeting = known_meeting(&record, &id)?;
-        if caller.role == Role::Public && meeting.draft_published.is_none() {
-            return Err(ApiError::not_found(format!("the record of meeting {id} is not published yet")));
-        }
-        let mut entries = trail::meeting_trail(&state2.recorder.log().reader(), &record, &id, query.item)
-            .map_err(ApiError::internal)?;
-        if caller.role == Role::Public {
-            // The public sees that an exempt item's events exist, not what they say.
-            for entry in &mut entries {
-                let withheld = entry.item.and_then(|n| meeting.item(n)).is_some_and(Item::exempt_unreleased);
-                if withheld {
-                    entry.summary = "exempt: not published".to_owned();
-                    entry.change = None;
-                }
+        let reader = state2.recorder.log().reader();
+        let entries = match reads::meeting_trail(&reader, &record, &id, query.item, caller.role == Role::Public)
+            .map_err(ApiError::internal)?
+        {
+            Ok(entries) => entries,
+            Err(reads::TrailRefused::NoSuchMeeting) => {
+                return Err(ApiError::not_found(format!("no meeting {id} is scheduled")))
             }
-        }
+            Err(reads::TrailRefused::NotPublished) => {
+                return Err(ApiError::not_found(format!("the record of meeting {id} is not published yet")))
+            }
+        };
         Ok(Json(json!({ "meeting": id, "trail": entries })))
     })
     .await

@@ -18,3 +18,4 @@ mod projections;
 mod verifying_doc;
 mod views;
 mod web;
+mod web_pages;
