@@ -137,16 +137,50 @@ fn caller(state: &AppState, method: &axum::http::Method, headers: &HeaderMap) ->
             .caller(token)
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked"));
     }
-    // The pages' cookie reads, never writes: a form another site makes a
-    // browser send cannot record anything. A cookie whose token was
+    let cookie = cookie_token(headers);
+    // The pages' cookie reads; it writes only with the page's CSRF token
+    // beside it, which only this site's pages hold, so a form another site
+    // makes a browser send records nothing. A cookie whose token was
     // revoked reads as the public, so the pages go on working.
     if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
-        return Ok(Caller::public());
+        let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        return match (cookie, presented) {
+            (Some(token), Some(presented)) if csrf_matches(token, presented) => {
+                state.tokens.caller(token).ok_or_else(|| {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked")
+                })
+            }
+            (Some(_), Some(_)) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the page's CSRF token does not match its sign-in: reload the page",
+            )),
+            _ => Ok(Caller::public()),
+        };
     }
-    let cookie = headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
-        cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(TOKEN_COOKIE).and_then(|c| c.strip_prefix('=')))
-    });
     Ok(cookie.and_then(|token| state.tokens.caller(token)).unwrap_or_else(Caller::public))
+}
+
+/// The header a page's script sends its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The pages' sign-in token, from their cookie.
+pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
+        cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(TOKEN_COOKIE).and_then(|c| c.strip_prefix('=')))
+    })
+}
+
+/// The CSRF token of a signed-in page: derived from the sign-in token,
+/// which no script can read (its cookie is HttpOnly), so only pages this
+/// site rendered for that sign-in hold it.
+pub fn csrf_token(token: &str) -> String {
+    minutebook_log::hex(&blake3::derive_key("minutebook 2026-11-26 web page CSRF token", token.as_bytes())[..16])
+}
+
+fn csrf_matches(token: &str, presented: &str) -> bool {
+    // Compared as BLAKE3 hashes, whose equality takes constant time.
+    blake3::hash(csrf_token(token).as_bytes()) == blake3::hash(presented.as_bytes())
 }
 
 /// What each role may read. The one place the role matrix is enforced

@@ -201,8 +201,14 @@ impl Recorder {
     /// checkpoint.
     pub fn statement(&self, meeting: &MeetingId) -> Result<SigningStatement, CommandError> {
         let record = self.record()?;
+        self.statement_from(&record, meeting)
+    }
+
+    /// The statement from a record the caller already holds (the record's
+    /// lock, say), pinned to the latest checkpoint.
+    pub fn statement_from(&self, record: &Record, meeting: &MeetingId) -> Result<SigningStatement, CommandError> {
         let checkpoint = self.log.latest_checkpoint()?.checkpoint;
-        signing_statement(&record, meeting, &checkpoint.origin, checkpoint.tree_size, checkpoint.root)
+        signing_statement(record, meeting, &checkpoint.origin, checkpoint.tree_size, checkpoint.root)
             .map_err(CommandError::Refused)
     }
 }

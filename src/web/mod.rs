@@ -9,7 +9,9 @@
 //! as a token for the API; the sign-in and sign-out forms refuse requests
 //! from other sites.
 
+mod console;
 mod pages;
+mod sign;
 
 use std::sync::Arc;
 
@@ -28,6 +30,8 @@ use crate::api::{AppState, TOKEN_COOKIE};
 
 const STYLESHEET: &str = include_str!("site.css");
 const LIVE_SCRIPT: &str = include_str!("live.js");
+const CONSOLE_SCRIPT: &str = include_str!("console.js");
+const SIGN_SCRIPT: &str = include_str!("sign.js");
 
 /// The pages' routes; the API's router adds them beside its own.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -37,12 +41,16 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/bodies/{body}/actions", get(pages::actions))
         .route("/meetings/{meeting}", get(pages::meeting))
         .route("/meetings/{meeting}/trail", get(pages::trail))
+        .route("/meetings/{meeting}/console", get(console::console))
+        .route("/meetings/{meeting}/sign", get(sign::sign))
         .route("/people/{person}", get(pages::person))
         .route("/search", get(pages::search))
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", axum::routing::post(sign_out))
         .route("/static/site.css", get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }))
         .route("/static/live.js", get(|| async { asset("text/javascript; charset=utf-8", LIVE_SCRIPT) }))
+        .route("/static/console.js", get(|| async { asset("text/javascript; charset=utf-8", CONSOLE_SCRIPT) }))
+        .route("/static/sign.js", get(|| async { asset("text/javascript; charset=utf-8", SIGN_SCRIPT) }))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -52,6 +60,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// A page that could not be made.
 pub enum PageError {
     NotFound(String),
+    Forbidden(String),
     BadRequest(String),
     Internal(String),
 }
@@ -65,9 +74,12 @@ impl From<minutebook_log::Error> for PageError {
 pub type PageResult = Result<Page, PageError>;
 
 /// A page's title, where it sits, and its content.
+#[derive(Default)]
 pub struct Page {
     pub title: String,
     pub crumbs: Vec<(String, String)>,
+    /// The CSRF token the page's script sends with what it records.
+    pub csrf: Option<String>,
     pub content: Markup,
 }
 
@@ -93,6 +105,7 @@ pub async fn page(
 pub fn error_page(caller: &Caller, error: PageError) -> Response {
     let (status, title, detail) = match error {
         PageError::NotFound(detail) => (StatusCode::NOT_FOUND, "Page not found", detail),
+        PageError::Forbidden(detail) => (StatusCode::FORBIDDEN, "Not for this sign-in", detail),
         PageError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "That request could not be understood", detail),
         PageError::Internal(detail) => {
             tracing::error!("page failed: {detail}");
@@ -102,6 +115,7 @@ pub fn error_page(caller: &Caller, error: PageError) -> Response {
     let page = Page {
         title: title.to_owned(),
         crumbs: Vec::new(),
+        csrf: None,
         content: html! {
             h1 { (title) }
             p { (detail) }
@@ -144,6 +158,9 @@ fn layout(caller: &Caller, page: &Page) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " — Minutes" }
                 link rel="stylesheet" href="/static/site.css";
+                @if let Some(csrf) = &page.csrf {
+                    meta name="csrf-token" content=(csrf);
+                }
             }
             body {
                 a.skip-link href="#main" { "Skip to main content" }
@@ -222,6 +239,7 @@ fn sign_in_page(next: Option<&str>, problem: Option<&str>) -> Page {
     Page {
         title: "Sign in".to_owned(),
         crumbs: Vec::new(),
+        csrf: None,
         content: html! {
             h1 { "Sign in" }
             p {
@@ -314,6 +332,12 @@ async fn sign_out(headers: HeaderMap) -> Response {
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().insert(header::SET_COOKIE, token_cookie("", Some(0), over_tls(&headers)));
     response
+}
+
+/// A page only the signed-in may use: the public is sent to sign in first,
+/// and comes back to `path` after.
+pub fn sign_in_first(caller: &Caller, path: &str) -> Option<Response> {
+    (caller.role == Role::Public).then(|| Redirect::to(&format!("/sign-in?next={path}")).into_response())
 }
 
 /// Whether a request is for the web pages rather than the API.

@@ -40,11 +40,14 @@ fn kind_name(kind: BodyKind) -> &'static str {
     }
 }
 
-fn body_of<'r>(record: &'r Record, id: &str) -> Result<&'r minutebook_projections::record::Body, PageError> {
+pub(super) fn body_of<'r>(record: &'r Record, id: &str) -> Result<&'r minutebook_projections::record::Body, PageError> {
     record.bodies.get(id).ok_or_else(|| PageError::NotFound(format!("There is no committee called {id:?}.")))
 }
 
-fn meeting_of<'r>(record: &'r Record, id: &str) -> Result<&'r minutebook_projections::record::Meeting, PageError> {
+pub(super) fn meeting_of<'r>(
+    record: &'r Record,
+    id: &str,
+) -> Result<&'r minutebook_projections::record::Meeting, PageError> {
     record.meetings.get(id).ok_or_else(|| PageError::NotFound(format!("There is no meeting {id:?}.")))
 }
 
@@ -80,6 +83,7 @@ pub async fn home(State(state): State<Arc<AppState>>, Extension(caller): Extensi
         Ok(Page {
             title: "Committees".to_owned(),
             crumbs: Vec::new(),
+            csrf: None,
             content: html! {
                 h1 { "Committees, panels and boards" }
                 p.lede { "The minutes of every meeting, as recorded, confirmed and signed." }
@@ -120,6 +124,7 @@ pub async fn body(
         Ok(Page {
             title: body.name.clone(),
             crumbs: vec![(body.name.clone(), format!("/bodies/{}", body.id))],
+            csrf: None,
             content: html! {
                 h1 { (body.name) }
                 p.lede { (kind_name(body.kind)) ". Quorum " (body.quorum) ". Minutes are numbered from " (body.minute_number_start) "." }
@@ -216,6 +221,7 @@ pub async fn meeting(
                 (body.name.clone(), format!("/bodies/{}", body.id)),
                 (long_date(&minutes.date), format!("/meetings/{}", meeting.id)),
             ],
+            csrf: None,
             content: html! {
                 @if let Some(position) = at {
                     div.notice role="note" {
@@ -303,6 +309,12 @@ fn verification_panel(
                 @if caller.role == Role::Public { " Exempt content is withheld from the public's bundle; its hashes are kept." }
             }
             p { a href={ "/meetings/" (id) "/trail" } { "Audit trail of this meeting" } }
+            @if matches!(caller.role, Role::Clerk | Role::Admin) {
+                p { a href={ "/meetings/" (id) "/console" } { "Record this meeting (the clerk's console)" } }
+            }
+            @if caller.role == Role::Member && minutes.confirmation.is_some() {
+                p { a href={ "/meetings/" (id) "/sign" } { "Sign these minutes" } }
+            }
             @if record.meetings.get(id).is_some_and(|m| m.confirmation.is_some()) {
                 p { a href={ "/v1/meetings/" (id) "/statement" } { "The statement the chair signs" } }
             }
@@ -354,6 +366,7 @@ pub async fn trail(
         Ok(Page {
             title: format!("{heading} — {}, {date}", body.name),
             crumbs,
+            csrf: None,
             content: html! {
                 h1 { (heading) }
                 p.lede { (body.name) ", meeting on " (date) ". Every change to the record, oldest first, with who made it and why." }
@@ -489,6 +502,7 @@ pub async fn actions(
                 (body.name.clone(), format!("/bodies/{}", body.id)),
                 ("Actions".to_owned(), format!("/bodies/{}/actions", body.id)),
             ],
+            csrf: None,
             content: html! {
                 h1 { "Actions tracker" }
                 p.lede { (body.name) ": " (rows.len()) " actions agreed, " (open) " open." }
@@ -545,6 +559,7 @@ pub async fn person(
         Ok(Page {
             title: person.display_name(),
             crumbs: vec![(person.display_name(), format!("/people/{}", person.id))],
+            csrf: None,
             content: html! {
                 h1 { (person.display_name()) }
                 @if let Some(organisation) = &person.organisation { p.lede { (organisation) } }
@@ -722,6 +737,7 @@ pub async fn search(
         Ok(Page {
             title: "Find a minute".to_owned(),
             crumbs: Vec::new(),
+            csrf: None,
             content: html! {
                 h1 { "Find a minute" }
                 form.stacked role="search" action="/search" method="get" {

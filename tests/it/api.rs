@@ -963,3 +963,40 @@ fn the_public_registers_hold_only_published_meetings_and_no_exempt_text() {
     assert_eq!(auditor["flagged_votes"][0]["decision"], "That the secret tender be accepted.");
     assert_eq!(register(Role::Public, "attendance")["attendance"][0]["expected"], 1);
 }
+
+#[test]
+fn the_pages_cookie_writes_only_beside_its_csrf_token() {
+    let api = Api::at(Stage::InSession);
+    let clerk = api.token(Role::Clerk).unwrap().to_owned();
+    let point = || serde_json::json!({ "item": 1, "text": "A point the page sends." }).to_string();
+    let (_, _, meeting) = api.get(&format!("/v1/meetings/{M1}"), Role::Clerk, "application/json");
+    let etag = format!("\"{}\"", json(&meeting)["stream_version"]);
+    let post = |csrf: Option<String>| {
+        let mut request = Request::post(format!("/v1/meetings/{M1}/points"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, format!("minutebook_token={clerk}"))
+            .header(header::IF_MATCH, etag.clone());
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        api.send(request.body(Body::from(point())).unwrap())
+    };
+    let before = snapshot(api.state.recorder.log());
+    // A form another site makes the browser send: the cookie alone is no one.
+    let (status, _, body) = post(None);
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, _, body) = post(Some("0123456789abcdef0123456789abcdef".to_owned()));
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("CSRF"), "{body}");
+    assert_eq!(snapshot(api.state.recorder.log()), before, "a refused write changed the log");
+    // The page's own script, with the token the page was given.
+    let (status, _, body) = post(Some(minutebook::api::csrf_token(&clerk)));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Reads take the cookie as it is.
+    let request = Request::get("/v1/meetings/{M1}/trail".replace("{M1}", M1))
+        .header(header::COOKIE, format!("minutebook_token={clerk}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = api.send(request);
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -18,4 +18,5 @@ mod projections;
 mod verifying_doc;
 mod views;
 mod web;
+mod web_console;
 mod web_pages;
