@@ -276,3 +276,88 @@ fn two_clerks_on_one_meeting_never_overwrite_each_other_and_typed_text_survives(
     assert_eq!(kept, json!("Words not yet sent."));
     assert!(second.text().contains("Not yet saved"), "{}", second.text());
 }
+
+/// Chooses the option of `select` whose text contains `needle`.
+fn choose_text(browser: &Browser, select: &str, needle: &str) {
+    let chosen = browser.execute(
+        "const select = document.querySelector(arguments[0]);
+         const option = [...select.options].find(o => o.textContent.includes(arguments[1]));
+         if (!option) return null;
+         select.value = option.value;
+         return option.value;",
+        vec![json!(select), json!(needle)],
+    );
+    assert!(chosen.is_string(), "{select} has no option saying {needle:?}");
+}
+
+#[test]
+fn after_the_meeting_the_console_revises_corrects_and_redacts_and_the_chair_signs_offline() {
+    let demo = Demo::start();
+    let clerk = Browser::start();
+    sign_in(&clerk, &demo, "clerk");
+
+    // April's published draft: revised, with a reason.
+    clerk.goto(&demo.url(&format!("/meetings/{APRIL}/console")));
+    choose_text(&clerk, "#revise-target", "Youth clubs reported");
+    clerk.type_into("#revise-text", "Youth clubs reported a rise in attendance over the winter months.");
+    clerk.type_into("#revise-reason", "The chair asked for the period to be clearer");
+    submit(&clerk, "revise");
+    // March's signed minutes: corrected, authorised by April's minute, and a detail redacted.
+    let march = "rcsp-2026-03-05";
+    clerk.goto(&demo.url(&format!("/meetings/{march}/console")));
+    choose_text(&clerk, "#correct-target", "clear the backlog");
+    clerk.type_into("#correct-text", "The plan would clear the backlog of damp and mould cases by August.");
+    choose(&clerk, "#correct-by-meeting", APRIL);
+    clerk.type_into("#correct-by-item", "4");
+    clerk.type_into("#correct-reason", "The month was misheard");
+    submit(&clerk, "correct");
+    choose_text(&clerk, "#redact-seq", "Attendance: Luis Castellano");
+    clerk.type_into("#redact-basis", "UK GDPR Article 17 request from the data subject");
+    submit(&clerk, "redact");
+    clerk.goto(&demo.url(&format!("/meetings/{march}/trail")));
+    let trail = clerk.text();
+    for want in ["The month was misheard", "Authority", "Redacted: UK GDPR Article 17 request from the data subject"] {
+        assert!(trail.contains(want), "{want:?} is not in the trail:\n{trail}");
+    }
+    clerk.goto(&demo.url(&format!("/meetings/{APRIL}/trail")));
+    assert!(clerk.text().contains("The chair asked for the period to be clearer"), "{}", clerk.text());
+
+    // June confirms April's minutes, set up through the API.
+    schedule_june(&clerk, &demo);
+    let token = demo.token("clerk");
+    let post = |path: &str, body: Value, meeting: Option<&str>| api_post(&clerk, &token, path, body, meeting);
+    post(&format!("/v1/meetings/{JUNE}/open"), json!({ "at": "18:30" }), Some(JUNE));
+    post(
+        &format!("/v1/meetings/{JUNE}/attendance"),
+        json!({ "person": "cllr-okoro", "as": "member", "presiding": true }),
+        Some(JUNE),
+    );
+    for member in ["cllr-patel", "cllr-brennan"] {
+        post(&format!("/v1/meetings/{JUNE}/attendance"), json!({ "person": member, "as": "member" }), Some(JUNE));
+    }
+    for item in 1..=4 {
+        post(&format!("/v1/meetings/{JUNE}/items"), json!({ "item": item }), Some(JUNE));
+    }
+    post(&format!("/v1/meetings/{APRIL}/confirmation"), json!({ "by_meeting": JUNE, "by_item": 4 }), Some(APRIL));
+
+    // The chair signs offline with minutebook sign, and sends the signature.
+    let chair = Browser::start();
+    sign_in(&chair, &demo, "member");
+    chair.goto(&demo.url(&format!("/meetings/{APRIL}/sign")));
+    let statement = chair.execute("return document.getElementById('statement').textContent;", vec![]);
+    let dir = tempfile::tempdir().unwrap();
+    let statement_file = dir.path().join("statement.txt");
+    std::fs::write(&statement_file, statement.as_str().unwrap()).unwrap();
+    let key = demo.data_dir().join("demo-keys").join("cllr-okoro.jwk");
+    let (code, signature, stderr) =
+        run_cli(&["sign", "--key", key.to_str().unwrap(), statement_file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, public_key, stderr) = run_cli(&["keys", "public", "--key", key.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    chair.type_into("#offline-public-key", public_key.trim());
+    chair.type_into("#offline-signature", signature.trim());
+    chair.click("#sign-offline button");
+    wait_until("the offline signature", || chair.text().contains("Signed. The minutes now carry your signature."));
+    chair.goto(&demo.url(&format!("/meetings/{APRIL}")));
+    assert!(chair.text().contains("Signed by Councillor Ada Okoro"), "{}", chair.text());
+}
