@@ -202,7 +202,12 @@ pub(crate) fn store_io(context: &str) -> impl FnOnce(std::io::Error) -> Error + 
 }
 
 struct Durable {
+    /// Events applied to the store: what readers see.
     len: u64,
+    /// Events acknowledged to their appenders: durable in the journal, and
+    /// applied to the store soon after. Readers wait for `len` to reach it,
+    /// so that whoever was told an append is done reads it.
+    acknowledged: u64,
     /// The end of the last journal frame applied to the store.
     applied_journal_end: u64,
     failure: Option<String>,
@@ -301,7 +306,12 @@ impl Log {
             store,
             verifier: signer.verifier().clone(),
             directory: directory.to_owned(),
-            durable: Mutex::new(Durable { len: head.len, applied_journal_end: head.journal_end, failure: None }),
+            durable: Mutex::new(Durable {
+                len: head.len,
+                acknowledged: head.len,
+                applied_journal_end: head.journal_end,
+                failure: None,
+            }),
             durable_changed: Condvar::new(),
         });
         let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
@@ -584,8 +594,8 @@ enum ToApplier {
     Flush,
 }
 
-/// A group whose frame is on stable storage, to apply to the store and
-/// acknowledge.
+/// A group whose frame is on stable storage: its appenders are answered,
+/// then it is applied to the store.
 struct DurableGroup {
     batch: WriteBatch,
     len: u64,
@@ -643,7 +653,19 @@ impl Writer {
                 n_bytes += more_bytes;
                 requests.push(request);
             }
-            let Some(group) = self.commit_group(requests) else { continue };
+            let Some(mut group) = self.commit_group(requests) else { continue };
+            // The group's frame is on stable storage: its appenders hear so
+            // now, and can send their next events while it is applied, so
+            // that groups grow with the number of appenders. Readers wait
+            // for the store to show what was acknowledged.
+            {
+                let mut durable = self.shared.durable.lock().unwrap();
+                durable.acknowledged = durable.acknowledged.max(group.len);
+            }
+            for (reply, mut outcome) in std::mem::take(&mut group.replies) {
+                outcome.tree_size = group.len;
+                let _ = reply.send(Ok(outcome));
+            }
             // With more requests waiting, the applier applies this group
             // while the writer stages and syncs the next. Otherwise the
             // writer applies it itself, which spares a thread hand-over
@@ -840,8 +862,7 @@ fn fail(shared: &Shared, message: String) {
 }
 
 /// Applies durable groups to the store in order, makes them visible to
-/// readers, acknowledges them, scrubs redacted payloads, and flushes the
-/// store now and then.
+/// readers, scrubs redacted payloads, and flushes the store now and then.
 struct Applier {
     shared: Arc<Shared>,
     /// Journal bytes written since the store was last made durable.
@@ -919,17 +940,18 @@ impl Applier {
         }
     }
 
+    /// Applies a group whose appenders were answered once its frame was
+    /// durable. A failure here stops the log; what was acknowledged is in
+    /// the journal, and a reopen applies it.
     fn apply(&mut self, group: DurableGroup) {
+        debug_assert!(group.replies.is_empty(), "a group's appenders are answered before it is applied");
         let store = self.shared.store.as_ref();
-        if let Some(failure) = self.shared.failure() {
-            reply_failed(group.replies, &failure);
+        if self.shared.failure().is_some() {
             return;
         }
         if !group.batch.is_empty() {
             if let Err(error) = store.apply(&group.batch) {
-                let message = format!("applying the batch: {error}");
-                fail(&self.shared, message.clone());
-                reply_failed(group.replies, &message);
+                fail(&self.shared, format!("applying the batch: {error}"));
                 return;
             }
             self.unflushed_bytes += group.frame_bytes;
@@ -938,10 +960,6 @@ impl Applier {
             durable.len = group.len;
             durable.applied_journal_end = group.journal_end;
             self.shared.durable_changed.notify_all();
-        }
-        for (reply, mut outcome) in group.replies {
-            outcome.tree_size = group.len;
-            let _ = reply.send(Ok(outcome));
         }
         if let Err(error) = scrub_payloads(self.shared.store.as_ref(), &group.scrubs) {
             fail(&self.shared, format!("scrubbing redacted payloads: {error}"));
@@ -1445,8 +1463,15 @@ const READ_WINDOW_BYTES_MAX: u64 = 8 * 1024 * 1024;
 
 impl LogReader {
     /// Number of durable events; also the size of the latest checkpoint.
+    /// Waits while an acknowledged group is still being applied to the
+    /// store (a group's time, about a millisecond), so that every read
+    /// bounded by it shows what appenders were told is done.
     pub fn len(&self) -> u64 {
-        self.shared.durable.lock().unwrap().len
+        let mut durable = self.shared.durable.lock().unwrap();
+        while durable.len < durable.acknowledged && durable.failure.is_none() {
+            durable = self.shared.durable_changed.wait(durable).unwrap();
+        }
+        durable.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -1516,10 +1541,12 @@ impl LogReader {
 
     /// The stream's current version (its number of durable events).
     pub fn stream_version(&self, stream: &str) -> Result<StreamVersion> {
+        // The length first: it waits for what was acknowledged to be
+        // applied, so the index read next holds at least that.
+        let len = self.len();
         let tail = load_tail(self.store(), stream)?;
         // Seqs grow along a stream, so events not yet durable can only be
         // at the end of its last chunk.
-        let len = self.len();
         let undurable = tail.seqs.iter().filter(|seq| **seq >= len).count() as u64;
         Ok(StreamVersion(tail.version().0 - undurable))
     }

@@ -103,6 +103,8 @@ impl LogReader {
     /// checkpoint signatures; this one checks what needs order (the chain,
     /// stream versions, event ids, the tree and each checkpoint's root).
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport> {
+        // What was acknowledged is applied before the pass reads the store.
+        self.len();
         let store = self.store();
         let head_bytes = store.get(keys::HEAD).map_err(store_io("reading the head"))?.unwrap_or_default();
         let head: Head = match decode("head", &head_bytes) {
