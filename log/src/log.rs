@@ -710,6 +710,16 @@ impl Writer {
             }
         }
         let mut ids = self.ids.take().expect("loaded above");
+        // A redaction reads its target's record from the store, and an
+        // appender may redact an event as soon as its append returns, which
+        // is before its group is applied: let the applier catch up first.
+        // Redactions are rare; this costs them a group's apply at most.
+        if requests.iter().any(|request| !request.batch.redactions.is_empty()) {
+            let mut durable = self.shared.durable.lock().unwrap();
+            while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
+                durable = self.shared.durable_changed.wait(durable).unwrap();
+            }
+        }
         // Once the applier has caught up, the store shows the group before
         // (even one that only redacted) and it need not be looked at apart.
         if self.shared.durable.lock().unwrap().applied_journal_end == self.head.journal_end {
