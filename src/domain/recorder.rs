@@ -119,9 +119,23 @@ impl Recorder {
         // expects every stream the decision wrote or read at the version it
         // saw, so a decision made on a record that moved meanwhile conflicts
         // in the log, appends nothing, and is decided again.
-        let mut attempts = 0;
+        let (decision, batch) = self.decide_batch(&*self.record()?, actor, command, conditions)?;
+        let error = match self.log.append(batch) {
+            Ok(outcome) => return Ok(Recorded { decision, outcome }),
+            Err(error) => error,
+        };
+        if error.conflict().is_none() {
+            return Err(error.into());
+        }
+        // It lost to a command decided on the same record. Decided again
+        // and appended holding the record's lock, no other command is
+        // decided meanwhile: only those already decided can still win, one
+        // at most a thread, so it does not lose for ever to commands whose
+        // appenders keep coming back first.
+        let mut record = self.record()?;
+        let mut attempts = 1;
         loop {
-            let (decision, batch) = self.decide_batch(actor, command, conditions)?;
+            let (decision, batch) = self.decide_batch(&record, actor, command, conditions)?;
             let error = match self.log.append(batch) {
                 Ok(outcome) => return Ok(Recorded { decision, outcome }),
                 Err(error) => error,
@@ -133,12 +147,14 @@ impl Recorder {
                 return Err(error.into());
             }
             attempts += 1;
-            // The event it conflicted with may not be durable yet, and the
-            // record reads only durable events: wait until it has it.
+            // The record reads what the log acknowledged, the event it
+            // conflicted with among it; wait for it should it not be yet.
             let deadline = std::time::Instant::now() + CONFLICT_WAIT;
-            while self.record()?.stream_version(&conflict.stream) < conflict.actual
-                && std::time::Instant::now() < deadline
-            {
+            loop {
+                record.0.catch_up(&self.log.reader())?;
+                if record.stream_version(&conflict.stream) >= conflict.actual || std::time::Instant::now() >= deadline {
+                    break;
+                }
                 let len = self.log.len();
                 self.log.wait_for_more(len, std::time::Duration::from_millis(10))?;
             }
@@ -147,18 +163,18 @@ impl Recorder {
 
     fn decide_batch(
         &self,
+        record: &Record,
         actor: &Actor,
         command: &Command,
         conditions: &Conditions,
     ) -> Result<(Decision, AppendBatch), CommandError> {
-        let record = self.record()?;
         if let Some((stream, expected)) = &conditions.if_match {
             let current = record.stream_version(stream).0;
             if current != *expected {
                 return Err(CommandError::Stale { stream: stream.clone(), expected: *expected, current });
             }
         }
-        let decision = decide(&record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
+        let decision = decide(record, &Lookup(&self.log), command).map_err(CommandError::Refused)?;
         let mut batch = AppendBatch::new();
         let mut streams: Vec<&String> = Vec::new();
         for stream in decision.events.iter().map(|(stream, _)| stream).chain(&decision.reads) {
