@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::envelope::check_text;
 use crate::error::{Error, Result};
 use crate::limits::ORIGIN_BYTES_MAX;
-use crate::types::{hex, unhex, TreeHash};
+use crate::types::{hex, parse_decimal, unhex, TreeHash};
 
 /// C2SP signed-note signature type of Ed25519.
 const SIGNATURE_TYPE_ED25519: u8 = 0x01;
@@ -46,13 +46,8 @@ impl Checkpoint {
             return Err(bad(&format!("expected 3 lines (origin, tree size, root), found {}", lines.len())));
         };
         check_origin(origin)?;
-        let size_ok =
-            !size.is_empty() && size.bytes().all(|b| b.is_ascii_digit()) && (size == "0" || !size.starts_with('0'));
-        let tree_size: u64 = size
-            .parse()
-            .ok()
-            .filter(|_| size_ok)
-            .ok_or_else(|| bad(&format!("tree size {size:?} is not a decimal number")))?;
+        let tree_size =
+            parse_decimal(size).ok_or_else(|| bad(&format!("tree size {size:?} is not a decimal number")))?;
         let root_bytes = BASE64.decode(root).map_err(|_| bad(&format!("root {root:?} is not base64")))?;
         let root: [u8; 32] = root_bytes.try_into().map_err(|_| bad("root is not 32 bytes"))?;
         Ok(Checkpoint { origin: origin.to_owned(), tree_size, root: TreeHash(root) })

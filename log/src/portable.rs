@@ -93,7 +93,7 @@ pub fn check_carried(seq: Seq, carried: &Carried, checkpoint: &Checkpoint) -> Re
 /// and where two consecutive positions are both present, the later one's
 /// previous hash is the earlier one's event hash (the first event's is 32
 /// zero bytes).
-pub fn check_sequence(events: &[CheckedEvent]) -> Result<(), Problem> {
+pub fn check_sequence<'a>(events: impl IntoIterator<Item = &'a CheckedEvent>) -> Result<(), Problem> {
     let mut versions: HashMap<&str, u64> = HashMap::new();
     let mut ids = HashSet::new();
     let mut last: Option<&CheckedEvent> = None;

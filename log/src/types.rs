@@ -92,6 +92,14 @@ impl EventId {
     }
 }
 
+/// A number written in canonical decimal: digits only, no sign and no
+/// leading zero (but "0"), as checkpoints and bundles write tree sizes.
+pub fn parse_decimal(text: &str) -> Option<u64> {
+    let canonical =
+        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 /// Lowercase hexadecimal of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

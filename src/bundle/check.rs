@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use minutebook_log::catalogue::MeetingId;
-use minutebook_log::portable::{check_carried, check_sequence, Carried, Content};
-use minutebook_log::{merkle, NoteVerifier, Payload, Salt, Seq, TreeHash};
+use minutebook_log::portable::{check_carried, check_sequence, Carried, CheckedEvent, Content};
+use minutebook_log::{merkle, parse_decimal, NoteVerifier, Payload, Salt, Seq, TreeHash};
 use minutebook_projections::record::residue_among;
 
 use super::derive::WITHHELD_TEXT;
@@ -106,13 +106,6 @@ fn hash_lines(path: &str, bytes: &[u8]) -> Result<Vec<TreeHash>, String> {
 /// The paths under `dir/`: '0' follows '/' in ASCII.
 fn under<'a>(dir: &'a str, after: &'a str) -> (Bound<&'a str>, Bound<&'a str>) {
     (Bound::Included(dir), Bound::Excluded(after))
-}
-
-/// A canonical decimal number (no sign, no leading zero).
-fn decimal(text: &str) -> Option<u64> {
-    let canonical =
-        !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
-    canonical.then(|| text.parse().ok()).flatten()
 }
 
 fn check_manifest(bundle: &Bundle) -> Result<(), String> {
@@ -260,8 +253,8 @@ fn run(
     }
     progress(total, total);
     report.events = total;
-    let checked: Vec<_> = events.iter().map(|(_, checked)| checked.clone()).collect();
-    check_sequence(&checked).map_err(|problem| {
+    let checked: Vec<&CheckedEvent> = events.iter().map(|(_, checked)| checked).collect();
+    check_sequence(checked.iter().copied()).map_err(|problem| {
         let at = problem.seq.map_or(String::new(), |seq| format!("{}: ", event_dir(seq.0)));
         format!("{at}{problem}")
     })?;
@@ -275,7 +268,7 @@ fn run(
     for (path, bytes) in bundle.files.range::<str, _>(under("proofs/", "proofs0")) {
         let size = path
             .strip_prefix(&format!("{CONSISTENCY_DIR}/"))
-            .and_then(decimal)
+            .and_then(parse_decimal)
             .ok_or_else(|| format!("{path}: not a consistency proof ({CONSISTENCY_DIR}/OLD-TREE-SIZE)"))?;
         if size > checkpoint.tree_size {
             return Err(format!("{path}: a proof from a tree larger than the checkpoint's").into());
@@ -357,11 +350,7 @@ fn run(
     }
 
     let scope = meta.scope.clone();
-    let mut check = RecordCheck::only(Box::new(move |record, meeting| match &scope {
-        Scope::Meeting(id) => id == meeting,
-        Scope::Body(id) => record.meetings.get(meeting).is_some_and(|m| m.body == *id),
-        Scope::All => true,
-    }));
+    let mut check = RecordCheck::only(Box::new(move |record, meeting| scope.holds(record, meeting)));
     let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), String> {
         if size > seq.0 {
             return Err(format!("the statement pins a tree (size {size}) larger than the log before the signature"));

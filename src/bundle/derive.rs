@@ -69,6 +69,15 @@ impl Scope {
         }
     }
 
+    /// Whether the meeting is one this scope renders and checks.
+    pub fn holds(&self, record: &Record, meeting: &MeetingId) -> bool {
+        match self {
+            Scope::Meeting(id) => meeting == id,
+            Scope::Body(id) => record.meetings.get(meeting).is_some_and(|m| m.body == *id),
+            Scope::All => true,
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             Scope::Meeting(id) => format!("meeting {id}"),
@@ -137,16 +146,7 @@ pub fn fold(events: &[Event], mut before: impl FnMut(&Record, &Event)) -> Record
 /// The meetings a bundle renders minutes of: those of its scope that its
 /// events schedule.
 pub fn meetings_of(record: &Record, scope: &Scope) -> Vec<MeetingId> {
-    record
-        .meetings
-        .values()
-        .filter(|meeting| match scope {
-            Scope::Meeting(id) => meeting.id == *id,
-            Scope::Body(id) => meeting.body == *id,
-            Scope::All => true,
-        })
-        .map(|meeting| meeting.id.clone())
-        .collect()
+    record.meetings.keys().filter(|meeting| scope.holds(record, meeting)).cloned().collect()
 }
 
 pub fn event_dir(seq: u64) -> String {
@@ -174,6 +174,14 @@ pub fn derived_files(meta: &Meta, evidence: &Evidence, events: &[Event], record:
         );
     }
     let meetings = meetings_of(record, &meta.scope);
+    // When each withheld correction was recorded, by its meeting's stream:
+    // found once, not once a meeting.
+    let mut withheld_corrections: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for ((carried, _), event) in evidence.events.iter().zip(events) {
+        if carried.content == Content::Withheld && event.envelope.event_type() == "minutes.corrected" {
+            withheld_corrections.entry(event.envelope.stream()).or_default().push(event.envelope.recorded_at_us());
+        }
+    }
     let mut signers = BTreeSet::new();
     for id in &meetings {
         let meeting = &record.meetings[id];
@@ -181,13 +189,8 @@ pub fn derived_files(meta: &Meta, evidence: &Evidence, events: &[Event], record:
             // A correction whose payload is withheld shows as the public
             // minutes show one of exempt content.
             let timezone = record.bodies.get(&meeting.body).map_or("UTC", |body| body.timezone.as_str());
-            for ((carried, _), event) in evidence.events.iter().zip(events) {
-                if carried.content == Content::Withheld
-                    && event.envelope.event_type() == "minutes.corrected"
-                    && event.envelope.stream() == meeting.stream()
-                {
-                    minutes.add_withheld_correction(event.envelope.recorded_at_us(), timezone);
-                }
+            for at_us in withheld_corrections.get(meeting.stream().as_str()).into_iter().flatten() {
+                minutes.add_withheld_correction(*at_us, timezone);
             }
             files.insert(format!("minutes/{id}.md"), render::markdown(&minutes).into_bytes());
             files.insert(format!("minutes/{id}.html"), render::html(&minutes).into_bytes());

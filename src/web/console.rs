@@ -79,13 +79,12 @@ fn people_options(record: &Record, meeting: &Meeting, selected: Option<&PersonId
 
 fn members_on_date(record: &Record, meeting: &Meeting) -> Vec<PersonId> {
     let Some(body) = record.bodies.get(&meeting.body) else { return Vec::new() };
-    let mut members: Vec<PersonId> = body
-        .tenures
-        .iter()
-        .filter(|t| t.from <= meeting.date && t.until.is_none_or(|until| until > meeting.date))
-        .map(|t| t.person.clone())
-        .collect();
-    members.dedup();
+    let mut members: Vec<PersonId> = Vec::new();
+    for tenure in &body.tenures {
+        if !members.contains(&tenure.person) && body.role_on(&tenure.person, meeting.date).is_some() {
+            members.push(tenure.person.clone());
+        }
+    }
     members
 }
 

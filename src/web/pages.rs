@@ -51,11 +51,6 @@ pub(super) fn meeting_of<'r>(
     record.meetings.get(id).ok_or_else(|| PageError::NotFound(format!("There is no meeting {id:?}.")))
 }
 
-/// "Thursday 5 March 2026" from "2026-03-05".
-fn long_date(date: &str) -> String {
-    render::long_date(date)
-}
-
 /// Every event type, for the live feed's listeners.
 fn event_types() -> String {
     minutebook_log::catalogue::CATALOGUE.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" ")
@@ -97,7 +92,7 @@ pub async fn home(State(state): State<Arc<AppState>>, Extension(caller): Extensi
                             @if let Some(latest) = meetings.iter().rev().find(|m| record.meetings[&m.meeting].draft_published.is_some()) {
                                 p {
                                     "Latest minutes: "
-                                    a href={ "/meetings/" (latest.meeting) } { (long_date(&latest.date)) }
+                                    a href={ "/meetings/" (latest.meeting) } { (render::long_date(&latest.date)) }
                                 }
                             }
                         }
@@ -171,7 +166,7 @@ fn meetings_table(caption: &str, record: &Record, rows: &[&registers::MeetingRow
                 @for row in rows {
                     @let meeting = &record.meetings[&row.meeting];
                     tr {
-                        th scope="row" { a href={ "/meetings/" (row.meeting) } { (long_date(&row.date)) } }
+                        th scope="row" { a href={ "/meetings/" (row.meeting) } { (render::long_date(&row.date)) } }
                         td { (render::clock_time(&row.start)) ", " (row.venue) }
                         td { (status_tag(view::status(meeting))) }
                         td {
@@ -214,12 +209,12 @@ pub async fn meeting(
         let minutes = view::minutes(shown, &meeting.id, audience(caller))
             .ok_or_else(|| PageError::NotFound(format!("Meeting {id} was not yet scheduled at that point.")))?;
         let checkpoint = log.latest_checkpoint()?.checkpoint;
-        let title = format!("{}, {}", body.name, long_date(&minutes.date));
+        let title = format!("{}, {}", body.name, render::long_date(&minutes.date));
         Ok(Page {
             title: title.clone(),
             crumbs: vec![
                 (body.name.clone(), format!("/bodies/{}", body.id)),
-                (long_date(&minutes.date), format!("/meetings/{}", meeting.id)),
+                (render::long_date(&minutes.date), format!("/meetings/{}", meeting.id)),
             ],
             csrf: None,
             content: html! {
@@ -266,7 +261,7 @@ fn verification_panel(
                         a href={ "/meetings/" (c.by_meeting) @if let Some(m) = c.by_minute { "#minute-" (m) } } {
                             @match c.by_minute { Some(m) => { "minute " (m) }, None => { "agenda item " (c.by_item) } }
                         }
-                        @if let Some(date) = &c.by_meeting_date { " of the meeting on " (long_date(date)) }
+                        @if let Some(date) = &c.by_meeting_date { " of the meeting on " (render::long_date(date)) }
                         ", recorded " (c.recorded_at) "."
                     }
                 }
@@ -342,11 +337,11 @@ pub async fn trail(
             Err(_) => {
                 return Err(PageError::NotFound(format!(
                     "The record of the meeting on {} is not published yet.",
-                    long_date(&meeting.date.to_string())
+                    render::long_date(&meeting.date.to_string())
                 )))
             }
         };
-        let date = long_date(&meeting.date.to_string());
+        let date = render::long_date(&meeting.date.to_string());
         let item = query.item.and_then(|n| meeting.item(n));
         let heading = match item {
             Some(item) => match item.minute {
@@ -522,11 +517,11 @@ pub async fn actions(
                                         a href={ "/meetings/" (action.meeting) @if let Some(m) = action.minute { "#minute-" (m) } } {
                                             @match action.minute { Some(m) => { (m) }, None => { "item " (action.item) } }
                                         }
-                                        br; span.small { (long_date(&action.meeting_date)) }
+                                        br; span.small { (render::long_date(&action.meeting_date)) }
                                     }
                                     td { (action.text) }
                                     td { (action.owner) }
-                                    td { @if let Some(due) = &action.due { (long_date(due)) } @else { "—" } }
+                                    td { @if let Some(due) = &action.due { (render::long_date(due)) } @else { "—" } }
                                     td { @if action.closed { span.tag.tag-signed { "Closed" } } @else { span.tag.tag-draft { "Open" } } }
                                     td {
                                         @if action.history.is_empty() { "—" }
@@ -585,8 +580,8 @@ fn membership(record: &Record, body: &minutebook_projections::record::Body, pers
             ul.plain {
                 @for tenure in &tenures {
                     li {
-                        (tenure.role.title()) " from " (long_date(&tenure.from.to_string()))
-                        @if let Some(until) = &tenure.until { " until " (long_date(&until.to_string())) }
+                        (tenure.role.title()) " from " (render::long_date(&tenure.from.to_string()))
+                        @if let Some(until) = &tenure.until { " until " (render::long_date(&until.to_string())) }
                     }
                 }
             }
@@ -605,7 +600,7 @@ fn membership(record: &Record, body: &minutebook_projections::record::Body, pers
                     tbody {
                         @for d in &declarations {
                             tr {
-                                th scope="row" { a href={ "/meetings/" (d.meeting) } { (long_date(&d.meeting_date)) } }
+                                th scope="row" { a href={ "/meetings/" (d.meeting) } { (render::long_date(&d.meeting_date)) } }
                                 td { @match d.minute { Some(m) => { a href={ "/meetings/" (d.meeting) "#minute-" (m) } { (m) } }, None => { "item " (d.item) } } }
                                 td { (d.kind) ": " (d.nature) @if let Some(disp) = &d.dispensation { " (dispensation: " (disp) ")" } }
                                 td { @if d.withdrew { "Yes" } @else { "No" } }
@@ -645,7 +640,7 @@ fn attendance_chart(record: &Record, row: &registers::AttendanceRow) -> Markup {
             width=(width) height="96" viewBox={ "0 0 " (width) " 96" } {
             title id=(title_id) { (summary) ", by meeting: "
                 @for (index, (meeting, mark)) in row.marks.iter().enumerate() {
-                    @if index > 0 { "; " } (long_date(&date(meeting))) " " (label(mark))
+                    @if index > 0 { "; " } (render::long_date(&date(meeting))) " " (label(mark))
                 }
             }
             @for (index, (meeting, mark)) in row.marks.iter().enumerate() {
@@ -668,7 +663,7 @@ fn attendance_chart(record: &Record, row: &registers::AttendanceRow) -> Markup {
                 thead { tr { th scope="col" { "Meeting" } th scope="col" { "Attendance" } } }
                 tbody {
                     @for (meeting, mark) in &row.marks {
-                        tr { th scope="row" { a href={ "/meetings/" (meeting) } { (long_date(&date(meeting))) } } td { (label(mark)) } }
+                        tr { th scope="row" { a href={ "/meetings/" (meeting) } { (render::long_date(&date(meeting))) } } td { (label(mark)) } }
                     }
                 }
             }

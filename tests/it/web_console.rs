@@ -10,17 +10,13 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use crate::support::run_cli;
-use crate::webdriver::{Browser, Demo};
+use crate::webdriver::{wait_until, Browser, Demo};
 
 const JUNE: &str = "rcsp-2026-06-11";
 const APRIL: &str = "rcsp-2026-04-16";
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while !done() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    wait_until(15, done, || format!("timed out waiting for {what}"));
 }
 
 fn sign_in(browser: &Browser, demo: &Demo, role: &str) {
@@ -28,7 +24,7 @@ fn sign_in(browser: &Browser, demo: &Demo, role: &str) {
     browser.clear("#token");
     browser.type_into("#token", &demo.token(role));
     browser.click("form.stacked button");
-    wait_until("signing in", || browser.text().contains("Signed in as"));
+    wait_for("signing in", || browser.text().contains("Signed in as"));
 }
 
 /// A command through the API from the page, with the clerk's bearer token
@@ -78,20 +74,15 @@ fn schedule_june(browser: &Browser, demo: &Demo) {
 fn submit(browser: &Browser, form: &str) -> String {
     browser.execute("document.getElementById('console-status').textContent = '';", vec![]);
     browser.click(&format!("#{form} button[type=submit]"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    let said = loop {
-        let said = browser.execute("return document.getElementById('console-status').textContent;", vec![]).to_string();
-        if said.contains("Recorded") || said.contains("Not ") {
-            break said;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the console never answered form {form} (at {}):\n{}",
-            browser.url(),
-            browser.text()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let mut said = String::new();
+    wait_until(
+        15,
+        || {
+            said = browser.execute("return document.getElementById('console-status').textContent;", vec![]).to_string();
+            said.contains("Recorded") || said.contains("Not ")
+        },
+        || format!("the console never answered form {form} (at {}):\n{}", browser.url(), browser.text()),
+    );
     assert!(said.contains("Recorded"), "form {form}: {said}");
     said
 }
@@ -141,7 +132,7 @@ fn a_clerk_records_a_whole_meeting_and_the_chair_signs_in_the_browser() {
 
     // Items in agenda order: the first by the keyboard shortcut.
     clerk.type_into("#point-text", "\u{E00A}n\u{E00A}");
-    wait_until("Alt+N to take item 1", || clerk.text().contains("1. Apologies and welcome taken"));
+    wait_for("Alt+N to take item 1", || clerk.text().contains("1. Apologies and welcome taken"));
     for _ in 2..=4 {
         submit(&clerk, "take-item");
     }
@@ -159,7 +150,7 @@ fn a_clerk_records_a_whole_meeting_and_the_chair_signs_in_the_browser() {
     clerk.type_into("#decl-nature", "\u{E00A}p\u{E00A}");
     clerk.clear("#point-text");
     clerk.type_into("#point-text", "The strategy would plant 400 trees over five years.\u{E009}\u{E007}\u{E009}");
-    wait_until("Ctrl+Enter to record the point", || clerk.text().contains("plant 400 trees"));
+    wait_for("Ctrl+Enter to record the point", || clerk.text().contains("plant 400 trees"));
     clerk.type_into("#decision-text", "That the strategy be endorsed.");
     for (field, value) in [("#vote-for", "4"), ("#vote-abstain", "1")] {
         clerk.clear(field);
@@ -212,10 +203,10 @@ fn a_clerk_records_a_whole_meeting_and_the_chair_signs_in_the_browser() {
     chair.screenshot("chair-signing-page");
     chair.type_into("#register-key-file", key.to_str().unwrap());
     chair.click("#register-key button");
-    wait_until("the key to be registered", || chair.text().contains("Your key is registered"));
+    wait_for("the key to be registered", || chair.text().contains("Your key is registered"));
     chair.type_into("#key-file", key.to_str().unwrap());
     chair.click("#sign-with-key button");
-    wait_until("the signature", || chair.text().contains("Signed. The minutes now carry your signature."));
+    wait_for("the signature", || chair.text().contains("Signed. The minutes now carry your signature."));
     chair.goto(&demo.url(&format!("/meetings/{APRIL}")));
     assert!(chair.text().contains("Signed by Councillor Ada Okoro"), "{}", chair.text());
 
@@ -253,7 +244,7 @@ fn two_clerks_on_one_meeting_never_overwrite_each_other_and_typed_text_survives(
     // The second console still holds the meeting as it was.
     second.type_into("#point-text", "The chair thanked the retiring caretaker.");
     second.click("#point button[type=submit]");
-    wait_until("the conflict", || {
+    wait_for("the conflict", || {
         second.execute("return document.getElementById('conflict').hidden;", vec![]) == json!(false)
     });
     let conflict = second.execute("return document.getElementById('conflict').innerText;", vec![]);
@@ -263,7 +254,7 @@ fn two_clerks_on_one_meeting_never_overwrite_each_other_and_typed_text_survives(
     second.assert_accessible("conflict");
     second.screenshot("clerk-console-conflict");
     second.click("#conflict-reapply");
-    wait_until("the change applied again", || {
+    wait_for("the change applied again", || {
         let preview = second.execute("return document.getElementById('preview').innerText;", vec![]);
         let preview = preview.as_str().unwrap_or_default();
         preview.contains("Members welcomed the new youth worker.") && preview.contains("retiring caretaker")
@@ -357,7 +348,7 @@ fn after_the_meeting_the_console_revises_corrects_and_redacts_and_the_chair_sign
     chair.type_into("#offline-public-key", public_key.trim());
     chair.type_into("#offline-signature", signature.trim());
     chair.click("#sign-offline button");
-    wait_until("the offline signature", || chair.text().contains("Signed. The minutes now carry your signature."));
+    wait_for("the offline signature", || chair.text().contains("Signed. The minutes now carry your signature."));
     chair.goto(&demo.url(&format!("/meetings/{APRIL}")));
     assert!(chair.text().contains("Signed by Councillor Ada Okoro"), "{}", chair.text());
 }

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::webdriver::{Browser, Demo};
+use crate::webdriver::{wait_until, Browser, Demo};
 
 const SIGNED: &str = "rcsp-2026-03-05";
 /// Words of the exempt item's point (as recorded, and as corrected).
@@ -20,25 +20,25 @@ fn assert_contains(text: &str, wanted: &[&str], page: &str) {
 
 /// Waits for the page the last click led to, whose URL `arrived` says.
 fn wait_for(browser: &Browser, arrived: impl Fn(&str) -> bool) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let url = browser.url();
-        let loaded = browser.execute("return document.readyState;", vec![]) == json!("complete");
-        if arrived(&url) && loaded {
-            return url;
-        }
-        assert!(std::time::Instant::now() < deadline, "still at {url}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    let mut url = String::new();
+    wait_until(
+        10,
+        || {
+            url = browser.url();
+            arrived(&url) && browser.execute("return document.readyState;", vec![]) == json!("complete")
+        },
+        || format!("still at {}", browser.url()),
+    );
+    url
 }
 
 /// Waits until the page says `needle`.
 fn wait_for_text(browser: &Browser, needle: &str) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !browser.text().contains(needle) {
-        assert!(std::time::Instant::now() < deadline, "the page never said {needle:?}:\n{}", browser.text());
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_until(
+        10,
+        || browser.text().contains(needle),
+        || format!("the page never said {needle:?}:\n{}", browser.text()),
+    );
 }
 
 fn assert_no_exempt(text: &str, page: &str) {
@@ -210,11 +210,7 @@ fn a_meeting_page_says_when_its_record_changes() {
     "#;
     let status = browser.execute_async(script, vec![json!(meeting), json!(demo.token("clerk"))]);
     assert_eq!(status, json!(201));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while hidden() == json!(true) {
-        assert!(std::time::Instant::now() < deadline, "the live notice never showed");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_until(20, || hidden() == json!(false), || "the live notice never showed".to_owned());
     assert!(browser.text().contains("This meeting's record has just changed."), "{}", browser.text());
     browser.assert_accessible("live notice");
     browser.screenshot("public-live-notice");

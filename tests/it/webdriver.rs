@@ -356,6 +356,19 @@ fn axe_source() -> String {
     })
 }
 
+/// Polls `done` every 50 ms until it holds; panics with what `why` says
+/// once `seconds` have passed. Pages change after a click or a script
+/// returns, so tests wait for what they expect rather than sleep.
+pub fn wait_until(seconds: u64, mut done: impl FnMut() -> bool, why: impl FnOnce() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        if Instant::now() >= deadline {
+            panic!("{}", why());
+        }
+        std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+    }
+}
+
 /// The demo council's minute book served by the real binary on a free
 /// port. Dropping it stops the server with SIGTERM.
 pub struct Demo {
