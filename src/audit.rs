@@ -16,7 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use minutebook_log::catalogue::{DomainEvent, MeetingId};
-use minutebook_log::{Event, Log, Payload, Seq, TreeHash};
+use minutebook_log::{Event, LogReader, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{apply_from_log, Record};
 use minutebook_projections::view::local_time;
@@ -50,12 +50,11 @@ impl RecordReport {
 const PAGE_EVENTS: u64 = 1_000;
 
 /// Checks every chair's signature in a data directory's log.
-pub fn verify_record(log: &Log) -> minutebook_log::Result<RecordReport> {
-    let reader = log.reader();
+pub fn verify_record(reader: &LogReader) -> minutebook_log::Result<RecordReport> {
     let mut check = RecordCheck::default();
     let mut record = Record::new();
     let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), String> {
-        if size > seq.0 || log.root(size).map_err(|e| e.to_string())? != *root {
+        if size > seq.0 || reader.root(size).map_err(|e| e.to_string())? != *root {
             return Err(format!("the statement pins a tree (size {size}) the log did not have before the signature"));
         }
         Ok(())
@@ -66,7 +65,7 @@ pub fn verify_record(log: &Log) -> minutebook_log::Result<RecordReport> {
         let events = reader.read(Seq(position), PAGE_EVENTS as usize)?;
         for event in &events {
             check.before(&record, event, &pinned);
-            apply_from_log(&reader, &mut record, event)?;
+            apply_from_log(reader, &mut record, event)?;
         }
         position += events.len() as u64;
         if events.is_empty() {

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 
 use minutebook_log::catalogue::{BodyId, MeetingId, PersonId};
-use minutebook_log::{merkle, Log, Seq};
+use minutebook_log::{merkle, Log, LogReader, Seq};
 
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::render;
@@ -616,7 +616,10 @@ fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), Fai
 }
 
 fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Result<(), Failure> {
-    let log = Log::open(path)?;
+    // Read-only: the journal is read from its first frame into a store in
+    // memory, and the directory is left exactly as it was found.
+    let inspected = LogReader::inspect(path)?;
+    let log = &inspected.reader;
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |done: u64, total: u64| {
         if terminal {
@@ -626,17 +629,23 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
             }
         }
     };
-    let report = log.verify(&mut progress)?;
+    let mut report = log.verify(&mut progress)?;
+    if let Some(problem) = inspected.journal.problem.clone() {
+        report.problem = Some(problem);
+    }
+    let store_problem = inspected.store.problem.clone();
+    let papers = check_papers(path)?;
     // The record's own checks trust the bytes, so they run only on a log
     // whose own checks passed.
     let record = match (&report.problem, log_only) {
-        (None, false) => Some(crate::audit::verify_record(&log)?),
+        (None, false) => Some(crate::audit::verify_record(log)?),
         _ => None,
     };
     let older = match (older, &report.problem) {
-        (Some(note), None) => Some(check_older(&log, note)?),
+        (Some(note), None) => Some(check_older(log, note)?),
         _ => None,
     };
+    let journal = &inspected.journal;
     if json {
         let value = serde_json::json!({
             "data": path.display().to_string(),
@@ -645,10 +654,19 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
             "streams": report.n_streams,
             "checkpoints": report.n_checkpoints,
             "root": report.root.to_hex(),
-            "ok": report.problem.is_none(),
-            "problem": report.problem.as_ref().map(|p| serde_json::json!({
-                "seq": p.seq.map(|s| s.0), "what": p.what, "expected": p.expected, "found": p.found,
-            })),
+            "ok": report.problem.is_none() && store_problem.is_none() && papers.problem.is_none(),
+            "problem": report.problem.as_ref().map(problem_json),
+            "journal": serde_json::json!({
+                "frames": journal.n_frames,
+                "end": journal.end,
+                "torn_write": journal.torn.map(|(start, end)| serde_json::json!({ "start": start, "end": end })),
+            }),
+            "store": serde_json::json!({
+                "events": inspected.store.n_events,
+                "notes": inspected.store.notes,
+                "problem": store_problem.as_ref().map(problem_json),
+            }),
+            "papers": serde_json::json!({ "checked": papers.n_checked, "problem": papers.problem }),
             "record": record.as_ref().map(crate::audit::RecordReport::to_json),
             "older_checkpoint": older.as_ref().map(|older| match older {
                 Ok(size) => serde_json::json!({ "tree_size": size, "consistent": true }),
@@ -658,14 +676,26 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
     } else {
         println!("data directory: {}", path.display());
+        println!("journal: {} frames, every checksum checked, ending at offset {}", journal.n_frames, journal.end);
+        if let Some((start, end)) = journal.torn {
+            println!(
+                "note: the journal ends with a torn write (bytes {start}..{end}) of a frame that was never \
+                 acknowledged; the next open keeps a copy in quarantine/ and clears it"
+            );
+        }
         println!("events: {} ({} redacted) in {} streams", report.n_events, report.n_redacted, report.n_streams);
-        println!("checkpoints: {} signed by {}", report.n_checkpoints, log.verifier().to_vkey());
+        println!("checkpoints: {} signed by {} (log.pub)", report.n_checkpoints, log.verifier().to_vkey());
         println!("tree root: {}", report.root);
         println!(
             "checked: payload hashes (unless redacted), event hashes and chain, stream versions and index, \
              event ids used once, time order, tree nodes, every checkpoint's root and signature, \
              and a checkpoint of the whole log"
         );
+        println!("store: {} events, compared entry by entry with the journal", inspected.store.n_events);
+        for note in &inspected.store.notes {
+            println!("note: {note}");
+        }
+        println!("papers: {} checked against the BLAKE3 hash they are named by", papers.n_checked);
         if let Some(record) = &record {
             println!(
                 "chairs' signatures: {} checked (the signature over the statement, the signer's registered and \
@@ -687,6 +717,17 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
     if let Some(problem) = report.problem {
         return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
     }
+    if let Some(problem) = store_problem {
+        return Err(Failure {
+            message: format!(
+                "verification failed: {problem}; the journal is intact: rebuild the store with `minutebook repair`"
+            ),
+            code: 1,
+        });
+    }
+    if let Some(problem) = papers.problem {
+        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+    }
     if let Some(Err(problem)) = older {
         return Err(Failure { message: format!("verification failed: your checkpoint: {problem}"), code: 1 });
     }
@@ -699,9 +740,53 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
     Ok(())
 }
 
+fn problem_json(problem: &minutebook_log::Problem) -> serde_json::Value {
+    serde_json::json!({
+        "seq": problem.seq.map(|s| s.0), "what": problem.what, "expected": problem.expected, "found": problem.found,
+    })
+}
+
+/// What checking papers/ found.
+struct PapersReport {
+    n_checked: u64,
+    problem: Option<String>,
+}
+
+/// Hashes every file in papers/ and compares it with the BLAKE3 hash it is
+/// named by (papers are content-addressed).
+fn check_papers(data: &Path) -> Result<PapersReport, Failure> {
+    let mut report = PapersReport { n_checked: 0, problem: None };
+    let directory = data.join(crate::api::papers::PAPERS_DIRECTORY);
+    let entries = match std::fs::read_dir(&directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(report),
+        Err(error) => return Err(format!("reading {}: {error}", directory.display()).into()),
+    };
+    let mut names: Vec<_> = entries.collect::<Result<Vec<_>, _>>()?.into_iter().map(|entry| entry.path()).collect();
+    names.sort();
+    for path in names {
+        let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+        let Ok(expected) = blake3::Hash::from_hex(&name) else {
+            // Uploads are written under a temporary name, then renamed.
+            continue;
+        };
+        let mut hasher = blake3::Hasher::new();
+        let mut file = std::fs::File::open(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        std::io::copy(&mut file, &mut hasher).map_err(|e| format!("reading {}: {e}", path.display()))?;
+        report.n_checked += 1;
+        if hasher.finalize() != expected && report.problem.is_none() {
+            report.problem = Some(format!(
+                "paper {}: its bytes do not hash to its name, so it is not the paper the record names",
+                path.display()
+            ));
+        }
+    }
+    Ok(report)
+}
+
 /// Proves the log consistent with an older checkpoint of it: its tree
 /// size, or why not. A note that is no checkpoint at all is unusable.
-fn check_older(log: &Log, note: &str) -> Result<Result<u64, String>, Failure> {
+fn check_older(log: &LogReader, note: &str) -> Result<Result<u64, String>, Failure> {
     if !note.contains("\n\n") {
         return Err("the --checkpoint file is not a signed checkpoint note".into());
     }

@@ -28,10 +28,20 @@
 //! leaves out the payload area so that a redaction can zero a
 //! payload without breaking its frame; payloads are checked by their salted
 //! hashes instead.
+//!
+//! Reading the journal back is where a record is most easily destroyed, so
+//! `examine` decides, for the bytes where the next frame should start,
+//! between four cases and nothing else: a valid frame, the clean end (zeros
+//! to the end of the file), a torn write (what a crash in the middle of
+//! writing the last frame leaves), and corruption. Only a torn write may be
+//! overwritten, and the rule that recognises one is in docs/LOG-FORMAT.md
+//! ("Torn writes and corruption"): it relies on the journal growing by
+//! written zeros, so that a byte a crash kept from being written is still
+//! zero, whereas a damaged byte is usually not.
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::log::{decode, store_io, Head};
 use crate::store::{Store, WriteBatch};
 
@@ -41,6 +51,15 @@ pub const FRAME_HEADER_BYTES: u64 = 60;
 pub const FRAME_PAYLOADS_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Largest body of one frame.
 pub const FRAME_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Largest frame, header included.
+pub const FRAME_BYTES_MAX: u64 = FRAME_HEADER_BYTES + (FRAME_PAYLOADS_BYTES_MAX + FRAME_BODY_BYTES_MAX) as u64;
+/// The unit a disk writes whole: a crash may keep any of a write's sectors
+/// from reaching the disk, but never half of one (docs/LOG-FORMAT.md, "What
+/// we assume of the disk").
+pub const SECTOR_BYTES: u64 = 512;
+/// How much of the journal one read takes while scanning past a failed
+/// frame.
+const SCAN_CHUNK_BYTES: usize = 1024 * 1024;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct FrameBody {
@@ -71,6 +90,10 @@ pub(crate) fn encode_frame(
     frame.extend_from_slice(&checksum);
     frame.extend_from_slice(payloads);
     frame.extend_from_slice(&body);
+    // A frame's last byte is never zero (a body ends with a checkpoint note's
+    // newline, or, in a group that only redacts, a scrub's non-zero length):
+    // a torn write that never reached it is recognised by that.
+    assert_ne!(frame.last(), Some(&0), "a frame ends with a non-zero byte");
     frame
 }
 
@@ -81,73 +104,356 @@ fn checksum(key: &[u8; 32], header: &[u8], body: &[u8]) -> [u8; 32] {
     *hasher.finalize().as_bytes()
 }
 
+/// Where journal bytes are read from: the store's journal, or the file
+/// itself opened read-only (by `minutebook verify`).
+pub(crate) trait JournalSource {
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()>;
+    fn journal_len(&self) -> std::io::Result<u64>;
+}
+
+impl JournalSource for &dyn Store {
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        Store::read_journal(*self, offset, buffer)
+    }
+    fn journal_len(&self) -> std::io::Result<u64> {
+        Store::journal_len(*self)
+    }
+}
+
+impl JournalSource for std::fs::File {
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buffer, offset)
+    }
+    fn journal_len(&self) -> std::io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+}
+
+/// A journal held in memory: for the fuzzer and for tests.
+pub(crate) struct JournalBytes<'a>(pub(crate) &'a [u8]);
+
+impl JournalSource for JournalBytes<'_> {
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        let start = usize::try_from(offset).map_err(std::io::Error::other)?;
+        let bytes = start
+            .checked_add(buffer.len())
+            .and_then(|end| self.0.get(start..end))
+            .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))?;
+        buffer.copy_from_slice(bytes);
+        Ok(())
+    }
+    fn journal_len(&self) -> std::io::Result<u64> {
+        Ok(self.0.len() as u64)
+    }
+}
+
 /// A frame read back, and where the next one starts.
 pub(crate) struct ReadFrame {
     pub(crate) body: FrameBody,
     pub(crate) end: u64,
 }
 
-/// The complete frame at `offset`, if there is one there whose first event
-/// is `expected_seq`. A torn or stale frame, or zeros, is `None`.
-pub(crate) fn read_frame(
+/// What the journal holds where the next frame should start.
+pub(crate) enum FrameAt {
+    Frame(ReadFrame),
+    /// Zeros to the end of the file: the journal ends here.
+    End,
+    /// What a crash while writing the last frame leaves: the frame was
+    /// never acknowledged. Its bytes lie in `offset..end`; zeros follow.
+    Torn {
+        end: u64,
+    },
+    /// Anything else: bytes that may hold acknowledged events and must be
+    /// left as they are.
+    Corrupt(String),
+}
+
+/// A frame header's fields.
+struct Header {
+    magic: [u8; 8],
+    first_seq: u64,
+    n_events: u32,
+    payloads_len: u64,
+    body_len: u64,
+    checksum: [u8; 32],
+}
+
+impl Header {
+    fn parse(bytes: &[u8; FRAME_HEADER_BYTES as usize]) -> Header {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        Header {
+            magic: bytes[..8].try_into().expect("8 bytes"),
+            first_seq: u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")),
+            n_events: u32_at(16),
+            payloads_len: u64::from(u32_at(20)),
+            body_len: u64::from(u32_at(24)),
+            checksum: bytes[28..60].try_into().expect("32 bytes"),
+        }
+    }
+
+    fn lengths_within_limits(&self) -> bool {
+        self.payloads_len <= FRAME_PAYLOADS_BYTES_MAX as u64 && self.body_len <= FRAME_BODY_BYTES_MAX as u64
+    }
+
+    fn frame_len(&self) -> u64 {
+        FRAME_HEADER_BYTES + self.payloads_len + self.body_len
+    }
+}
+
+/// Checks a frame whose header and body are in hand: its checksum, then its
+/// body. `Ok(None)` when the checksum does not match.
+fn check_frame(
     key: &[u8; 32],
-    store: &dyn Store,
-    offset: u64,
-    expected_seq: u64,
-) -> Result<Option<ReadFrame>> {
-    let journal_len = store.journal_len().map_err(store_io("reading the journal's length"))?;
-    if offset + FRAME_HEADER_BYTES > journal_len {
-        return Ok(None);
-    }
-    let mut header = [0u8; FRAME_HEADER_BYTES as usize];
-    store.read_journal(offset, &mut header).map_err(store_io("reading a journal frame"))?;
-    let u32_at = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes"));
-    let first_seq = u64::from_le_bytes(header[8..16].try_into().expect("8 bytes"));
-    let (n_events, payloads_len, body_len) = (u32_at(16), u32_at(20) as u64, u32_at(24) as u64);
-    if header[..8] != FRAME_MAGIC
-        || first_seq != expected_seq
-        || payloads_len > FRAME_PAYLOADS_BYTES_MAX as u64
-        || body_len > FRAME_BODY_BYTES_MAX as u64
-    {
-        return Ok(None);
-    }
-    let end = offset + FRAME_HEADER_BYTES + payloads_len + body_len;
-    if end > journal_len {
-        return Ok(None);
-    }
-    let mut body = vec![0u8; body_len as usize];
-    store
-        .read_journal(offset + FRAME_HEADER_BYTES + payloads_len, &mut body)
-        .map_err(store_io("reading a journal frame"))?;
-    if checksum(key, &header[..28], &body) != header[28..60] {
+    header_bytes: &[u8; FRAME_HEADER_BYTES as usize],
+    header: &Header,
+    body: &[u8],
+    end: u64,
+) -> std::result::Result<Option<ReadFrame>, String> {
+    if checksum(key, &header_bytes[..28], body) != header.checksum {
         return Ok(None);
     }
     // A frame whose checksum holds was written by this code: a body that
-    // then fails to decode is corruption, not a torn write.
-    let body: FrameBody = decode("journal frame body", &body)?;
-    assert_eq!(body.head.len, first_seq + u64::from(n_events));
+    // then fails to decode, or disagrees with its header, is corruption.
+    let body: FrameBody = decode("journal frame body", body).map_err(|error| error.to_string())?;
+    if body.head.len != header.first_seq.saturating_add(u64::from(header.n_events)) {
+        return Err(format!(
+            "its body's head says the log holds {} events, but its header says {} + {}",
+            body.head.len, header.first_seq, header.n_events
+        ));
+    }
     Ok(Some(ReadFrame { body, end }))
 }
 
-/// Zeroes what a torn frame may have left at `offset`, so that no stale
-/// bytes ever follow a later frame.
-pub(crate) fn clear_tail(store: &dyn Store, offset: u64) -> Result<()> {
-    let journal_len = store.journal_len().map_err(store_io("reading the journal's length"))?;
-    let end = journal_len.min(offset + FRAME_HEADER_BYTES + (FRAME_PAYLOADS_BYTES_MAX + FRAME_BODY_BYTES_MAX) as u64);
-    if offset >= end {
-        return Ok(());
+/// Reads a journal held in `bytes` as opening would, frame after frame
+/// from offset 0, and decodes the body of a frame whatever its checksum
+/// (which keeps a fuzzer's bytes from reaching the decoder otherwise).
+/// Never panics, and allocates no more than the bytes given: for the
+/// fuzzer (`minutebook_log::fuzzing`).
+pub(crate) fn check_journal_bytes(key: &[u8; 32], bytes: &[u8]) -> usize {
+    let source = JournalBytes(bytes);
+    let (mut offset, mut seq, mut n_frames) = (0u64, 0u64, 0usize);
+    while let Ok(FrameAt::Frame(frame)) = examine(key, &source, offset, seq) {
+        offset = frame.end;
+        seq = frame.body.head.len;
+        n_frames += 1;
     }
-    let mut first = vec![0u8; FRAME_HEADER_BYTES.min(end - offset) as usize];
-    store.read_journal(offset, &mut first).map_err(store_io("reading the journal's tail"))?;
-    if first.iter().all(|byte| *byte == 0) {
-        return Ok(());
+    if let Some(header_bytes) = bytes.get(..FRAME_HEADER_BYTES as usize) {
+        let header = Header::parse(header_bytes.try_into().expect("60 bytes"));
+        let body_start = (FRAME_HEADER_BYTES + header.payloads_len) as usize;
+        if let Some(body) = body_start.checked_add(header.body_len as usize).and_then(|end| bytes.get(body_start..end))
+        {
+            let _ = decode::<FrameBody>("journal frame body", body);
+        }
     }
-    let zeros = vec![0u8; 1024 * 1024];
-    let mut position = offset;
-    while position < end {
-        let n_bytes = zeros.len().min((end - position) as usize);
-        store.write_journal(position, &zeros[..n_bytes]).map_err(store_io("clearing the journal's tail"))?;
-        position += n_bytes as u64;
+    n_frames
+}
+
+/// Decides what the journal holds at `offset`, where the frame of event
+/// `expected_seq` should start. Reads only; changes nothing.
+pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, expected_seq: u64) -> Result<FrameAt> {
+    let journal_len = source.journal_len().map_err(store_io("reading the journal's length"))?;
+    if offset > journal_len {
+        return Ok(FrameAt::Corrupt(format!(
+            "the store says the journal's frames end at offset {offset}, but the journal is only {journal_len} bytes long"
+        )));
     }
-    store.sync_journal().map_err(store_io("clearing the journal's tail"))
+    if offset + FRAME_HEADER_BYTES > journal_len {
+        return Ok(match last_nonzero(source, offset, journal_len)? {
+            None => FrameAt::End,
+            Some(at) => FrameAt::Corrupt(format!(
+                "non-zero bytes at offset {at}, in the last {} bytes of the journal, where no frame fits",
+                journal_len - offset
+            )),
+        });
+    }
+    let mut header_bytes = [0u8; FRAME_HEADER_BYTES as usize];
+    source.read_journal(offset, &mut header_bytes).map_err(store_io("reading a journal frame"))?;
+    let header = Header::parse(&header_bytes);
+    let whole_header = header.magic == FRAME_MAGIC && header.first_seq == expected_seq;
+    let fits = header.lengths_within_limits() && offset + header.frame_len() <= journal_len;
+    if whole_header && fits {
+        let end = offset + header.frame_len();
+        let mut body = vec![0u8; header.body_len as usize];
+        source
+            .read_journal(offset + FRAME_HEADER_BYTES + header.payloads_len, &mut body)
+            .map_err(store_io("reading a journal frame"))?;
+        match check_frame(key, &header_bytes, &header, &body, end) {
+            Ok(Some(frame)) => return Ok(FrameAt::Frame(frame)),
+            Err(why) => return Ok(FrameAt::Corrupt(format!("the frame's checksum holds, but {why}"))),
+            Ok(None) => {}
+        }
+        // The checksum fails: torn only if the frame shows a part never
+        // written and nothing follows it.
+        let incomplete = body.last() == Some(&0)
+            || has_zero_sector(offset, &header_bytes)
+            || has_zero_sector(offset + FRAME_HEADER_BYTES + header.payloads_len, &body);
+        return after_failed_frame(key, source, offset, end, expected_seq, incomplete, "fails its checksum");
+    }
+    if header_bytes.iter().all(|byte| *byte == 0) {
+        return Ok(match last_nonzero(source, offset, journal_len)? {
+            None => FrameAt::End,
+            Some(at) => match find_valid_frame(key, source, offset, expected_seq)? {
+                Some((found, seq)) => FrameAt::Corrupt(format!(
+                    "the frame of event {expected_seq} is missing (its bytes are zeros), but a valid frame of event {seq} follows at offset {found}"
+                )),
+                None => FrameAt::Corrupt(format!(
+                    "the frame of event {expected_seq} is missing (its header is zeros), but non-zero bytes follow at offset {at}"
+                )),
+            },
+        });
+    }
+    // The header itself is not whole. A crash may have kept some of its
+    // bytes zero, but never written a byte other than the one intended.
+    let expected_seq_bytes = expected_seq.to_le_bytes();
+    let zero_or = |found: &[u8], intended: &[u8]| found.iter().zip(intended).all(|(f, i)| *f == *i || *f == 0);
+    if !zero_or(&header.magic, &FRAME_MAGIC) {
+        return Ok(FrameAt::Corrupt(format!("the frame's magic reads {:?}, not \"mbframe1\"", ascii(&header.magic))));
+    }
+    if !zero_or(&header_bytes[8..16], &expected_seq_bytes) {
+        return Ok(FrameAt::Corrupt(format!(
+            "the frame's first event is {}, where event {expected_seq} was expected",
+            header.first_seq
+        )));
+    }
+    if whole_header {
+        // Zeroing bytes only lowers a length, so a length over its limit
+        // or past the file (which grows before a frame is written) was
+        // never written by this code.
+        return Ok(FrameAt::Corrupt(format!(
+            "the frame's lengths (payloads {} bytes, body {} bytes) exceed the limits or the journal's end",
+            header.payloads_len, header.body_len
+        )));
+    }
+    // An incomplete header: the frame's extent is unknown, up to the
+    // largest frame.
+    let end = (offset + FRAME_BYTES_MAX).min(journal_len);
+    after_failed_frame(key, source, offset, end, expected_seq, true, "has an incomplete header")
+}
+
+/// A frame at `offset..end` failed: it is a torn write only if it is
+/// incomplete, no valid frame follows it, and only zeros follow its end.
+fn after_failed_frame(
+    key: &[u8; 32],
+    source: &dyn JournalSource,
+    offset: u64,
+    end: u64,
+    expected_seq: u64,
+    incomplete: bool,
+    what: &str,
+) -> Result<FrameAt> {
+    let journal_len = source.journal_len().map_err(store_io("reading the journal's length"))?;
+    if let Some((found, seq)) = find_valid_frame(key, source, offset, expected_seq)? {
+        return Ok(FrameAt::Corrupt(format!(
+            "the frame of event {expected_seq} {what}, but a valid frame of event {seq} follows at offset {found}"
+        )));
+    }
+    if let Some(at) = last_nonzero(source, end, journal_len)? {
+        return Ok(FrameAt::Corrupt(format!(
+            "the frame of event {expected_seq} {what}, and non-zero bytes follow it at offset {at}"
+        )));
+    }
+    if !incomplete {
+        return Ok(FrameAt::Corrupt(format!(
+            "the frame of event {expected_seq} {what}, though every part of it was written: it was damaged after it was written"
+        )));
+    }
+    Ok(FrameAt::Torn { end })
+}
+
+/// Whether a 512-byte sector lying wholly inside `bytes` (which start at
+/// journal offset `start`) is all zeros: a part of the frame never written.
+fn has_zero_sector(start: u64, bytes: &[u8]) -> bool {
+    let first = start.div_ceil(SECTOR_BYTES) * SECTOR_BYTES;
+    let mut at = first;
+    while at + SECTOR_BYTES <= start + bytes.len() as u64 {
+        let from = (at - start) as usize;
+        if bytes[from..from + SECTOR_BYTES as usize].iter().all(|byte| *byte == 0) {
+            return true;
+        }
+        at += SECTOR_BYTES;
+    }
+    false
+}
+
+/// The offset of the last non-zero byte in `from..to`, if any.
+fn last_nonzero(source: &dyn JournalSource, from: u64, to: u64) -> Result<Option<u64>> {
+    let mut buffer = vec![0u8; SCAN_CHUNK_BYTES];
+    let mut last = None;
+    let mut at = from;
+    while at < to {
+        let n_bytes = SCAN_CHUNK_BYTES.min((to - at) as usize);
+        source.read_journal(at, &mut buffer[..n_bytes]).map_err(store_io("reading the journal's tail"))?;
+        if let Some(idx) = buffer[..n_bytes].iter().rposition(|byte| *byte != 0) {
+            last = Some(at + idx as u64);
+        }
+        at += n_bytes as u64;
+    }
+    Ok(last)
+}
+
+/// The first valid frame of a later event starting anywhere after
+/// `offset`, with its first event: proof that the frame at `offset` was
+/// acknowledged (the writer syncs each frame before it writes the next).
+fn find_valid_frame(
+    key: &[u8; 32],
+    source: &dyn JournalSource,
+    offset: u64,
+    expected_seq: u64,
+) -> Result<Option<(u64, u64)>> {
+    let journal_len = source.journal_len().map_err(store_io("reading the journal's length"))?;
+    let overlap = FRAME_MAGIC.len() - 1;
+    let mut buffer = vec![0u8; SCAN_CHUNK_BYTES + overlap];
+    let mut at = offset + 1;
+    while at < journal_len {
+        let n_bytes = (SCAN_CHUNK_BYTES + overlap).min((journal_len - at) as usize);
+        source.read_journal(at, &mut buffer[..n_bytes]).map_err(store_io("reading the journal"))?;
+        for idx in 0..n_bytes.saturating_sub(overlap) {
+            if buffer[idx..idx + FRAME_MAGIC.len()] != FRAME_MAGIC {
+                continue;
+            }
+            let candidate = at + idx as u64;
+            if let Some(seq) = valid_frame_at(key, source, candidate, journal_len)? {
+                if seq >= expected_seq {
+                    return Ok(Some((candidate, seq)));
+                }
+            }
+        }
+        at += SCAN_CHUNK_BYTES as u64;
+    }
+    Ok(None)
+}
+
+/// The first event of a valid frame at `offset`, if one is there.
+fn valid_frame_at(key: &[u8; 32], source: &dyn JournalSource, offset: u64, journal_len: u64) -> Result<Option<u64>> {
+    if offset + FRAME_HEADER_BYTES > journal_len {
+        return Ok(None);
+    }
+    let mut header_bytes = [0u8; FRAME_HEADER_BYTES as usize];
+    source.read_journal(offset, &mut header_bytes).map_err(store_io("reading a journal frame"))?;
+    let header = Header::parse(&header_bytes);
+    if !header.lengths_within_limits() || offset + header.frame_len() > journal_len {
+        return Ok(None);
+    }
+    let mut body = vec![0u8; header.body_len as usize];
+    source
+        .read_journal(offset + FRAME_HEADER_BYTES + header.payloads_len, &mut body)
+        .map_err(store_io("reading a journal frame"))?;
+    let end = offset + header.frame_len();
+    Ok(match check_frame(key, &header_bytes, &header, &body, end) {
+        Ok(Some(_)) | Err(_) => Some(header.first_seq),
+        Ok(None) => None,
+    })
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| if byte.is_ascii_graphic() { char::from(*byte) } else { '.' }).collect()
+}
+
+/// The error that refuses to open a journal with corruption at `offset`.
+pub(crate) fn corruption(path: &std::path::Path, offset: u64, expected_seq: u64, why: &str) -> Error {
+    Error::corrupt(format!(
+        "journal {} is damaged at offset {offset}, where the frame of event {expected_seq} starts: {why}; \
+         nothing was changed (see \"The journal is damaged\" in docs/OPERATIONS.md)",
+        path.display()
+    ))
 }

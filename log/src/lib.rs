@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod envelope;
 mod error;
 mod hashing;
+mod inspect;
 mod journal;
 mod keys;
 pub mod limits;
@@ -20,13 +21,24 @@ pub mod store;
 pub mod types;
 mod verify;
 
+/// Entry points for the fuzz targets in fuzz/: decoders of bytes read from
+/// disk, with a fixed key. Not for use elsewhere.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads `bytes` as a journal, frame after frame, as opening would.
+    pub fn check_frame_bytes(bytes: &[u8]) {
+        crate::journal::check_journal_bytes(&[7u8; 32], bytes);
+    }
+}
+
 pub use crate::checkpoint::{Checkpoint, NoteSigner, NoteVerifier};
 pub use crate::envelope::Envelope;
 pub use crate::error::{Conflict, Error, ErrorCategory, Result};
+pub use crate::inspect::{Inspected, JournalReport, StoreReport};
 pub use crate::log::{
-    AppendBatch, AppendOutcome, Appended, Event, Log, LogReader, NewEvent, Payload, Redaction, SignedCheckpoint,
-    Subscription, DATA_FORMAT_VERSION, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE, LOG_PUBLIC_KEY_FILE,
-    STORED_NODE_LEVEL_MIN,
+    AppendBatch, AppendOutcome, Appended, Event, Log, LogReader, NewEvent, Opened, Payload, Redaction,
+    SignedCheckpoint, Subscription, DATA_FORMAT_VERSION, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE, LOG_PUBLIC_KEY_FILE,
+    QUARANTINE_DIR, STORED_NODE_LEVEL_MIN,
 };
 pub use crate::types::*;
 pub use crate::verify::{Problem, VerifyReport};

@@ -28,13 +28,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
 use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
-use crate::error::{Conflict, Error, Kind, Result};
+use crate::error::{Conflict, Error, ErrorCategory, Kind, Result};
 use crate::hashing::{Fingerprint, IdHashing};
-use crate::journal::{encode_frame, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX};
+use crate::journal::{encode_frame, FrameAt, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX};
 use crate::keys;
 use crate::limits::*;
 use crate::merkle::{self, Frontier, Subtrees};
-use crate::store::{SledStore, Store, WriteBatch};
+use crate::store::{SledStore, Store, WriteBatch, JOURNAL_FILE};
 use crate::types::*;
 
 /// The data directory format this code writes and reads.
@@ -147,13 +147,13 @@ pub struct SignedCheckpoint {
 }
 
 /// The value stored under an event's key.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Record {
     pub(crate) envelope: Vec<u8>,
     pub(crate) payload: PayloadRef,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) enum PayloadRef {
     /// Salt then payload, at `offset` in the journal.
     Stored {
@@ -182,7 +182,7 @@ pub(crate) struct Head {
     pub(crate) frontier: Vec<TreeHash>,
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let bytes = postcard::to_stdvec(value).expect("stored values always encode");
     assert!(bytes.len() <= STORED_VALUE_BYTES_MAX, "stored value of {} bytes", bytes.len());
     bytes
@@ -214,7 +214,7 @@ struct Durable {
 }
 
 /// What readers and the writer share.
-struct Shared {
+pub(crate) struct Shared {
     store: Box<dyn Store>,
     verifier: NoteVerifier,
     directory: PathBuf,
@@ -223,6 +223,21 @@ struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn new(store: Box<dyn Store>, verifier: NoteVerifier, directory: &Path, head: &Head) -> Shared {
+        Shared {
+            store,
+            verifier,
+            directory: directory.to_owned(),
+            durable: Mutex::new(Durable {
+                len: head.len,
+                acknowledged: head.len,
+                applied_journal_end: head.journal_end,
+                failure: None,
+            }),
+            durable_changed: Condvar::new(),
+        }
+    }
+
     /// Why the log stopped accepting appends, once it has.
     fn failure(&self) -> Option<String> {
         self.durable.lock().unwrap().failure.clone()
@@ -232,7 +247,7 @@ impl Shared {
 /// A readable handle on the log that can be sent to other threads.
 #[derive(Clone)]
 pub struct LogReader {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 struct Request {
@@ -246,7 +261,49 @@ pub struct Log {
     reader: LogReader,
     sender: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
+    opened: Opened,
     _lock: File,
+}
+
+/// What opening a data directory found and did, for the operator to hear.
+#[derive(Clone, Debug, Default)]
+pub struct Opened {
+    /// Journal frames applied to the store that it did not yet hold.
+    pub frames_applied: u64,
+    /// The store had no head (sled/ was deleted, or new) and was rebuilt
+    /// from the journal.
+    pub store_rebuilt: bool,
+    /// The store could not be opened; it was moved here and rebuilt.
+    pub store_moved_aside: Option<PathBuf>,
+    /// A torn write after the journal's last frame (`start..end`), never
+    /// acknowledged; it is copied to quarantine/ and cleared before the
+    /// next frame is written.
+    pub torn_write: Option<(u64, u64)>,
+}
+
+impl Opened {
+    /// One line per thing worth telling an operator.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(path) = &self.store_moved_aside {
+            notes.push(format!(
+                "the store could not be opened: it was moved to {} and rebuilt from the journal",
+                path.display()
+            ));
+        } else if self.store_rebuilt {
+            notes.push("the store was missing: it was rebuilt from the journal".to_owned());
+        }
+        if self.frames_applied > 0 && !self.store_rebuilt && self.store_moved_aside.is_none() {
+            notes.push(format!("applied {} journal frames the store did not hold yet", self.frames_applied));
+        }
+        if let Some((start, end)) = self.torn_write {
+            notes.push(format!(
+                "the journal ends with a torn write of a frame that was never acknowledged (bytes {start}..{end}); \
+                 it is kept in quarantine/ and cleared before the next append"
+            ));
+        }
+        notes
+    }
 }
 
 impl Log {
@@ -266,12 +323,7 @@ impl Log {
             0o644,
         )?;
         let store = SledStore::open(directory).map_err(store_io("creating the store"))?;
-        let head =
-            Head { len: 0, last_hash: EventHash::ZERO, journal_end: 0, last_recorded_at_us: 0, frontier: Vec::new() };
-        let empty = Checkpoint { origin: origin.to_owned(), tree_size: 0, root: merkle::empty_root() };
-        let mut batch = WriteBatch::default();
-        batch.put(keys::HEAD.to_vec(), encode(&head));
-        batch.put(keys::checkpoint(0).to_vec(), signer.sign(&empty).into_bytes());
+        let (_, batch) = genesis(&signer);
         store.apply(&batch).map_err(store_io("writing the empty log"))?;
         store.make_durable().map_err(store_io("flushing the empty log"))?;
         drop(store);
@@ -293,30 +345,49 @@ impl Log {
     pub fn open_with(directory: &Path, wrap: impl FnOnce(SledStore) -> Box<dyn Store>) -> Result<Log> {
         check_format(directory)?;
         let lock = lock_directory(directory)?;
-        let key_text =
-            std::fs::read_to_string(directory.join(LOG_KEY_FILE)).map_err(store_io("reading the log key"))?;
-        let signer = NoteSigner::from_skey(&key_text)?;
-        let store = wrap(SledStore::open(directory).map_err(store_io("opening the store"))?);
+        let signer = read_signer(directory)?;
+        let sled = SledStore::open(directory).map_err(store_io("opening the store"))?;
+        let moved_aside = sled.moved_aside().map(Path::to_owned);
+        let store = wrap(sled);
         let frame_key = signer.derive_key(JOURNAL_KEY_CONTEXT);
-        let head = recover(store.as_ref(), &frame_key)?;
+        let journal_path = directory.join(JOURNAL_FILE);
+        let mut recovered = recover(store.as_ref(), &signer, &frame_key, &journal_path, false)?;
+        let mut shared = Shared::new(store, signer.verifier().clone(), directory, &recovered.head);
+        // The store is a cache of the journal: if what a reader would see
+        // of the newest events does not check, rebuild the store from the
+        // journal and check again; only a journal that still fails is
+        // refused.
+        let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, TAIL_CHECK_EVENTS);
+        shared = Arc::try_unwrap(checked.1.shared).ok().expect("no other handle on a log being opened");
+        if let Err(error) = checked.0 {
+            if error.category() != ErrorCategory::Corrupt {
+                return Err(error);
+            }
+            recovered = recover(shared.store.as_ref(), &signer, &frame_key, &journal_path, true)?;
+            shared = Shared::new(shared.store, signer.verifier().clone(), directory, &recovered.head);
+            let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, TAIL_CHECK_EVENTS);
+            shared = Arc::try_unwrap(checked.1.shared).ok().expect("no other handle on a log being opened");
+            checked.0.map_err(|again| {
+                Error::corrupt(format!("{again} (the store was rebuilt from the journal, so the journal is damaged)"))
+            })?;
+            recovered.rebuilt = true;
+        }
+        let head = recovered.head.clone();
         let frontier = Frontier::from_parts(head.len, head.frontier.clone())
             .ok_or_else(|| Error::corrupt("the head's tree frontier does not match its length"))?;
-        finish_scrubs(store.as_ref())?;
-        let shared = Arc::new(Shared {
-            store,
-            verifier: signer.verifier().clone(),
-            directory: directory.to_owned(),
-            durable: Mutex::new(Durable {
-                len: head.len,
-                acknowledged: head.len,
-                applied_journal_end: head.journal_end,
-                failure: None,
-            }),
-            durable_changed: Condvar::new(),
-        });
+        finish_scrubs(shared.store.as_ref())?;
+        let shared = Arc::new(shared);
+        let reader = LogReader { shared: Arc::clone(&shared) };
+        let opened = Opened {
+            frames_applied: recovered.n_frames,
+            store_rebuilt: recovered.rebuilt,
+            store_moved_aside: moved_aside,
+            torn_write: recovered.torn,
+        };
         let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
         let writer = Writer {
             shared: Arc::clone(&shared),
+            torn: recovered.torn,
             signer,
             frame_key,
             head,
@@ -330,7 +401,12 @@ impl Log {
             .name("minutebook-log-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(store_io("starting the writer thread"))?;
-        Ok(Log { reader: LogReader { shared }, sender: Some(sender), writer: Some(handle), _lock: lock })
+        Ok(Log { reader, sender: Some(sender), writer: Some(handle), opened, _lock: lock })
+    }
+
+    /// What opening found and did.
+    pub fn opened(&self) -> &Opened {
+        &self.opened
     }
 
     /// Appends a batch durably: returns once it is on stable storage and a
@@ -377,7 +453,7 @@ fn sync_directory(directory: &Path) -> Result<()> {
     File::open(directory).and_then(|d| d.sync_all()).map_err(store_io("syncing the data directory"))
 }
 
-fn check_format(directory: &Path) -> Result<()> {
+pub(crate) fn check_format(directory: &Path) -> Result<()> {
     let path = directory.join(FORMAT_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
@@ -404,8 +480,52 @@ fn check_format(directory: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The log's signing key from log.key.
+pub(crate) fn read_signer(directory: &Path) -> Result<NoteSigner> {
+    let key_text = std::fs::read_to_string(directory.join(LOG_KEY_FILE)).map_err(store_io("reading the log key"))?;
+    NoteSigner::from_skey(&key_text)
+}
+
 /// How many times opening tries a held data directory lock, 10 ms apart.
 const LOCK_ATTEMPTS_MAX: u32 = 50;
+
+/// Applies one journal frame to a store, with the head it leads to; returns
+/// that head.
+pub(crate) fn apply_frame(store: &dyn Store, frame: crate::journal::ReadFrame) -> Result<Head> {
+    let mut next = frame.body.head;
+    next.journal_end = frame.end;
+    let mut batch = frame.body.batch;
+    batch.put(keys::HEAD.to_vec(), encode(&next));
+    store.apply(&batch).map_err(store_io("applying a journal frame"))?;
+    Ok(next)
+}
+
+/// Takes LOCK (exclusive for a writer, shared for a reader), or says which
+/// process holds it. A lock can outlive its holder's close by a moment: a
+/// process that forks (to run a program) shares its open files with the
+/// child until the child's exec closes them. So a held lock is tried again
+/// for a little while before it is reported.
+pub(crate) fn take_lock(file: &File, directory: &Path, exclusive: bool, advice: &str) -> Result<()> {
+    let mut attempts = 0;
+    loop {
+        let locked = if exclusive { file.try_lock() } else { file.try_lock_shared() };
+        match locked {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if attempts < LOCK_ATTEMPTS_MAX => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(directory.join(LOCK_FILE)).unwrap_or_default();
+                return Err(Error::data_directory(
+                    directory,
+                    format!("is in use by another minutebook process (pid {}), {advice}", pid.trim()),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(error)) => return Err(Error::io("locking the data directory", error)),
+        }
+    }
+}
 
 /// Takes the data directory's lock (an flock on LOCK, released when the
 /// process ends however it ends) and writes our pid into it.
@@ -418,31 +538,7 @@ fn lock_directory(directory: &Path) -> Result<File> {
         .truncate(false)
         .open(&path)
         .map_err(store_io("opening the lock file"))?;
-    // A lock can outlive its holder's close by a moment: a process that
-    // forks (to run a program) shares its open files with the child until
-    // the child's exec closes them. So a held lock is tried again for a
-    // little while before it is reported.
-    let mut attempts = 0;
-    let locked = loop {
-        match file.try_lock() {
-            Err(std::fs::TryLockError::WouldBlock) if attempts < LOCK_ATTEMPTS_MAX => {
-                attempts += 1;
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            locked => break locked,
-        }
-    };
-    match locked {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let pid = std::fs::read_to_string(&path).unwrap_or_default();
-            return Err(Error::data_directory(directory, format!(
-                "is in use by another minutebook process (pid {}), such as `minutebook serve`; stop it first, or use its HTTP API",
-                pid.trim()
-            )));
-        }
-        Err(std::fs::TryLockError::Error(error)) => return Err(Error::io("locking the data directory", error)),
-    }
+    take_lock(&file, directory, true, "such as `minutebook serve`; stop it first, or use its HTTP API")?;
     file.set_len(0)
         .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
         .map_err(store_io("writing the lock file"))?;
@@ -451,8 +547,10 @@ fn lock_directory(directory: &Path) -> Result<File> {
 
 /// Most stream tails the writer keeps; past it the cache starts afresh.
 const STREAM_TAILS_CACHED_MAX: usize = 4_096;
+/// How many of the newest events opening checks as a reader will see them.
+const TAIL_CHECK_EVENTS: u64 = 1_000;
 /// Context of the key that authenticates journal frames.
-const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
+pub(crate) const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
 /// The store is flushed once this many journal bytes were written since its
 /// last flush, and whenever the writer is idle, so that a reopen has little
 /// to apply again.
@@ -460,30 +558,115 @@ const FLUSH_JOURNAL_BYTES: u64 = 16 * 1024 * 1024;
 /// How long the writer waits for work before flushing the store.
 const IDLE_FLUSH_MS: u64 = 200;
 
-/// Brings the store up to date with the journal: applies every complete
-/// frame past the head the store kept, clears a torn frame after them, and
-/// makes the store durable. Returns the head.
-fn recover(store: &dyn Store, frame_key: &[u8; 32]) -> Result<Head> {
-    let head_bytes = store
-        .get(keys::HEAD)
-        .map_err(store_io("reading the head"))?
-        .ok_or_else(|| Error::corrupt("the store has no head record"))?;
-    let mut head: Head = decode("head", &head_bytes)?;
-    let mut n_frames = 0u64;
-    while let Some(frame) = crate::journal::read_frame(frame_key, store, head.journal_end, head.len)? {
-        let mut next = frame.body.head;
-        next.journal_end = frame.end;
-        let mut batch = frame.body.batch;
-        batch.put(keys::HEAD.to_vec(), encode(&next));
-        store.apply(&batch).map_err(store_io("applying a journal frame"))?;
-        head = next;
-        n_frames += 1;
+/// What opening found in the journal.
+pub(crate) struct Recovered {
+    pub(crate) head: Head,
+    /// Frames applied to the store past the head it kept.
+    pub(crate) n_frames: u64,
+    /// A torn write after the last frame, `start..end`: never acknowledged,
+    /// and cleared (after a copy is kept) before the next frame is written.
+    pub(crate) torn: Option<(u64, u64)>,
+    /// The store had no head: it was rebuilt from the journal.
+    pub(crate) rebuilt: bool,
+}
+
+/// The head of an empty log, and the batch that `init` writes outside the
+/// journal: that head and the empty tree's checkpoint. Ed25519 signatures
+/// are deterministic, so a store rebuilt from the journal gets the same
+/// checkpoint bytes `init` wrote.
+pub(crate) fn genesis(signer: &NoteSigner) -> (Head, WriteBatch) {
+    let head =
+        Head { len: 0, last_hash: EventHash::ZERO, journal_end: 0, last_recorded_at_us: 0, frontier: Vec::new() };
+    let empty = Checkpoint { origin: signer.verifier().name().to_owned(), tree_size: 0, root: merkle::empty_root() };
+    let mut batch = WriteBatch::default();
+    batch.put(keys::HEAD.to_vec(), encode(&head));
+    batch.put(keys::checkpoint(0).to_vec(), signer.sign(&empty).into_bytes());
+    (head, batch)
+}
+
+/// Brings the store up to date with the journal: applies every frame past
+/// the head the store kept (every frame, when the store is new or
+/// `from_genesis` asks for a rebuild), and
+/// finds what follows the last one. Writes nothing to the journal: a torn
+/// write is only noted, and corruption is refused with its place.
+fn recover(
+    store: &dyn Store,
+    signer: &NoteSigner,
+    frame_key: &[u8; 32],
+    journal_path: &Path,
+    from_genesis: bool,
+) -> Result<Recovered> {
+    let head_bytes = store.get(keys::HEAD).map_err(store_io("reading the head"))?;
+    // A head that does not decode is a damaged cache: start again.
+    let head_bytes = head_bytes.filter(|bytes| !from_genesis && decode::<Head>("head", bytes).is_ok());
+    let rebuilt = head_bytes.is_none();
+    if from_genesis {
+        clear_store(store)?;
     }
-    crate::journal::clear_tail(store, head.journal_end)?;
-    if n_frames > 0 {
+    let mut head: Head = match head_bytes {
+        Some(bytes) => decode("head", &bytes)?,
+        None => {
+            let (head, batch) = genesis(signer);
+            store.apply(&batch).map_err(store_io("rebuilding the store"))?;
+            head
+        }
+    };
+    let mut n_frames = 0u64;
+    let torn = loop {
+        match crate::journal::examine(frame_key, &store, head.journal_end, head.len)? {
+            FrameAt::Frame(frame) => {
+                head = apply_frame(store, frame)?;
+                n_frames += 1;
+            }
+            FrameAt::End => break None,
+            FrameAt::Torn { end } => break Some((head.journal_end, end)),
+            FrameAt::Corrupt(why) => {
+                return Err(crate::journal::corruption(journal_path, head.journal_end, head.len, &why));
+            }
+        }
+    };
+    if n_frames > 0 || rebuilt {
         store.make_durable().map_err(store_io("flushing the store after applying the journal"))?;
     }
-    Ok(head)
+    Ok(Recovered { head, n_frames, torn, rebuilt })
+}
+
+/// Deletes every entry of the store, before it is rebuilt from the journal,
+/// so that no damaged entry outlives the rebuild.
+fn clear_store(store: &dyn Store) -> Result<()> {
+    loop {
+        let mut batch = WriteBatch::default();
+        for item in store.scan(&[0x00], &[0xff]).take(10_000) {
+            let (key, _) = item.map_err(store_io("clearing the store"))?;
+            batch.delete(key);
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        store.apply(&batch).map_err(store_io("clearing the store"))?;
+    }
+}
+
+/// The directory where bytes the log had to clear are kept.
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// Clears a torn write at `start..end` of the journal before a frame is
+/// written over it. The bytes were never acknowledged (see `examine`), but
+/// a copy goes to the quarantine directory first, so that even a misjudged
+/// tear destroys nothing.
+fn clear_torn(store: &dyn Store, directory: &Path, start: u64, end: u64) -> Result<()> {
+    let mut bytes = vec![0u8; (end - start) as usize];
+    store.read_journal(start, &mut bytes).map_err(store_io("reading a torn write"))?;
+    let Some(last) = bytes.iter().rposition(|byte| *byte != 0) else { return Ok(()) };
+    bytes.truncate(last + 1);
+    let quarantine = directory.join(QUARANTINE_DIR);
+    std::fs::create_dir_all(&quarantine).map_err(store_io("creating the quarantine directory"))?;
+    let name = format!("journal-torn-at-{start}-{}.bin", now_us());
+    write_new_file(&quarantine.join(name), &bytes, 0o600)?;
+    sync_directory(&quarantine)?;
+    sync_directory(directory)?;
+    store.write_journal(start, &vec![0u8; bytes.len()]).map_err(store_io("clearing a torn write"))?;
+    store.sync_journal().map_err(store_io("clearing a torn write"))
 }
 
 /// Zeroes payload regions that committed redactions left to scrub (the
@@ -497,9 +680,49 @@ fn finish_scrubs(store: &dyn Store) -> Result<()> {
     let mut scrubs = Vec::with_capacity(pending.len());
     for (key, value) in pending {
         let seq = keys::parse_u64(&key).ok_or_else(|| Error::corrupt("malformed pending scrub key"))?;
-        scrubs.push((Seq(seq), decode("pending scrub", &value)?));
+        let scrub: Scrub = decode("pending scrub", &value)?;
+        if is_payload_of(store, Seq(seq), &scrub)? {
+            scrubs.push((Seq(seq), scrub));
+        }
     }
     scrub_payloads(store, &scrubs)
+}
+
+/// Whether the journal bytes a pending scrub names are still exactly the
+/// payload (salt first) of the event it names, checked against the salted
+/// hash in that event's envelope. The entry comes from the store, a cache:
+/// a damaged one must never make the log zero bytes that hold something
+/// else. Bytes already zero have been scrubbed; anything else is refused.
+fn is_payload_of(store: &dyn Store, seq: Seq, scrub: &Scrub) -> Result<bool> {
+    let refuse = |why: &str| {
+        Error::corrupt(format!(
+            "the store asks for the payload of event {} to be cleared at journal offset {} ({} bytes), but {why}; \
+             nothing was cleared",
+            seq.0, scrub.offset, scrub.len
+        ))
+    };
+    let journal_len = store.journal_len().map_err(store_io("reading the journal's length"))?;
+    if scrub.len < SALT_BYTES
+        || scrub.len > SALT_BYTES + EVENT_PAYLOAD_BYTES_MAX as u64
+        || scrub.offset.checked_add(scrub.len).is_none_or(|end| end > journal_len)
+    {
+        return Err(refuse("that is not a payload's place in the journal"));
+    }
+    let record = read_record(store, seq)?;
+    if !matches!(record.payload, PayloadRef::Redacted { .. }) {
+        return Err(refuse("the event is not redacted"));
+    }
+    let envelope = Envelope::from_bytes(&record.envelope).map_err(|error| refuse(&error.to_string()))?;
+    let mut bytes = vec![0u8; scrub.len as usize];
+    store.read_journal(scrub.offset, &mut bytes).map_err(store_io("reading a payload to clear"))?;
+    if bytes.iter().all(|byte| *byte == 0) {
+        return Ok(true);
+    }
+    let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
+    if payload_hash(&salt, &bytes[16..]) != envelope.payload_hash() {
+        return Err(refuse("those bytes are not its payload"));
+    }
+    Ok(true)
 }
 
 /// Zeroes redacted payloads in the journal, syncs them, then deletes the
@@ -529,6 +752,8 @@ fn now_us() -> i64 {
 
 struct Writer {
     shared: Arc<Shared>,
+    /// A torn write found on open, cleared before the first frame.
+    torn: Option<(u64, u64)>,
     signer: NoteSigner,
     frame_key: [u8; 32],
     head: Head,
@@ -807,6 +1032,11 @@ impl Writer {
         let n_events = u32::try_from(new_len - self.head.len).expect("groups are small");
         let body = FrameBody { head: head.clone(), batch: std::mem::take(&mut group.batch) };
         let frame = encode_frame(&self.frame_key, self.head.len, n_events, &group.payloads, &body);
+        if let Some((start, end)) = self.torn {
+            assert_eq!(start, self.head.journal_end, "a torn write lies where the next frame goes");
+            clear_torn(store, &self.shared.directory, start, end)?;
+            self.torn = None;
+        }
         store.write_journal(self.head.journal_end, &frame).map_err(store_io("writing the journal"))?;
         store.sync_journal().map_err(store_io("syncing the journal"))?;
         head.journal_end = self.head.journal_end + frame.len() as u64;
@@ -1441,6 +1671,12 @@ fn event_from_record(store: &dyn Store, seq: Seq, record: Record, window: Option
     let payload = match record.payload {
         PayloadRef::Redacted { notice } => Payload::Redacted { notice },
         PayloadRef::Stored { offset, len } => {
+            if len as usize > EVENT_PAYLOAD_BYTES_MAX {
+                return Err(Error::corrupt(format!(
+                    "event {}: its record says its payload is {len} bytes, over the limit of {EVENT_PAYLOAD_BYTES_MAX}",
+                    seq.0
+                )));
+            }
             let total = SALT_BYTES as usize + len as usize;
             let mut bytes = vec![0u8; total];
             match window {
@@ -1452,6 +1688,14 @@ fn event_from_record(store: &dyn Store, seq: Seq, record: Record, window: Option
             }
             let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
             bytes.drain(..16);
+            // Never hand out bytes that are not what was recorded.
+            if payload_hash(&salt, &bytes) != envelope.payload_hash() {
+                return Err(Error::corrupt(format!(
+                    "event {}: its payload (journal offset {offset}, {len} bytes) does not match the salted hash \
+                     its envelope records; the journal is damaged there",
+                    seq.0
+                )));
+            }
             Payload::Present { salt, bytes }
         }
     };
@@ -1462,7 +1706,9 @@ fn event_from_record(store: &dyn Store, seq: Seq, record: Record, window: Option
 /// included) of `payloads`; `None` when all of them are redacted.
 pub(crate) fn payload_span<'a>(payloads: impl Iterator<Item = &'a PayloadRef>) -> Option<(u64, u64)> {
     let (start, end) = payloads.fold((u64::MAX, 0), |(start, end), payload| match payload {
-        PayloadRef::Stored { offset, len } => (start.min(*offset), end.max(offset + SALT_BYTES + u64::from(*len))),
+        PayloadRef::Stored { offset, len } => {
+            (start.min(*offset), end.max(offset.saturating_add(SALT_BYTES + u64::from(*len))))
+        }
         PayloadRef::Redacted { .. } => (start, end),
     });
     (start < end).then_some((start, end))
@@ -1486,6 +1732,48 @@ impl LogReader {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Checks the newest `n_events` events as a reader will see them (each
+    /// payload against its salted hash, the chain between them, the head's
+    /// last hash) and the latest checkpoint (its signature, and its root
+    /// against the head's frontier): what opening checks before it serves.
+    fn check_tail(self, head: &Head, n_events: u64) -> (Result<()>, LogReader) {
+        let checked = self.check_tail_of(head, n_events);
+        (checked, self)
+    }
+
+    fn check_tail_of(&self, head: &Head, n_events: u64) -> Result<()> {
+        let from = head.len.saturating_sub(n_events);
+        let events = self.read(Seq(from), n_events as usize)?;
+        for pair in events.windows(2) {
+            if pair[1].envelope.prev_hash() != pair[0].hash {
+                return Err(Error::corrupt(format!(
+                    "event {}: its previous event hash is not the hash of event {}",
+                    pair[1].envelope.seq().0,
+                    pair[0].envelope.seq().0
+                )));
+            }
+        }
+        if let Some(last) = events.last() {
+            if last.hash != head.last_hash {
+                return Err(Error::corrupt(format!(
+                    "event {}: its hash {} is not the head's last event hash {}",
+                    last.envelope.seq().0,
+                    last.hash,
+                    head.last_hash
+                )));
+            }
+        }
+        let latest = self.latest_checkpoint()?;
+        let root = Frontier::from_parts(head.len, head.frontier.clone()).map(|frontier| frontier.root());
+        if latest.checkpoint.tree_size != head.len || Some(latest.checkpoint.root) != root {
+            return Err(Error::corrupt(format!(
+                "the latest checkpoint (tree size {}) does not match the head (tree size {})",
+                latest.checkpoint.tree_size, head.len
+            )));
+        }
+        Ok(())
     }
 
     pub fn directory(&self) -> &Path {

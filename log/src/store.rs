@@ -105,6 +105,7 @@ pub struct SledStore {
     /// Taken only when the store is dropped.
     db: Option<sled::Db>,
     sled_dir: std::path::PathBuf,
+    moved_aside: Option<std::path::PathBuf>,
     /// Operations applied since opening.
     applied_ops: AtomicU64,
     /// sled's data file, fdatasynced after every flush: sled's own flush
@@ -120,7 +121,19 @@ impl SledStore {
     /// holds the directory's lock.
     pub fn open(directory: &Path) -> io::Result<SledStore> {
         let sled_dir = directory.join(SLED_DIR);
-        let db = open_sled(&sled_dir)?;
+        remove_unfinished_snapshots(&sled_dir)?;
+        let (db, moved_aside) = match open_sled(&sled_dir) {
+            Ok(db) => (db, None),
+            Err(error) if is_damage(&error) => {
+                // The store is a cache of the journal: a damaged one is
+                // moved aside, never deleted, and rebuilt from the journal.
+                let aside = directory.join(format!("{SLED_DIR}.damaged-{}", unix_seconds()));
+                std::fs::rename(&sled_dir, &aside)?;
+                File::open(directory)?.sync_all()?;
+                (open_sled(&sled_dir)?, Some(aside))
+            }
+            Err(error) => return Err(error),
+        };
         let db_file = File::open(sled_dir.join("db"))?;
         let journal = OpenOptions::new()
             .read(true)
@@ -132,11 +145,17 @@ impl SledStore {
         Ok(SledStore {
             db: Some(db),
             sled_dir,
+            moved_aside,
             applied_ops: AtomicU64::new(0),
             db_file,
             journal,
             journal_allocated_bytes: AtomicU64::new(allocated),
         })
+    }
+
+    /// Where a damaged store found on opening was moved.
+    pub fn moved_aside(&self) -> Option<&Path> {
+        self.moved_aside.as_deref()
     }
 
     fn db(&self) -> &sled::Db {
@@ -209,8 +228,41 @@ impl Drop for SledStore {
 fn sled_error(error: sled::Error) -> io::Error {
     match error {
         sled::Error::Io(error) => error,
+        sled::Error::Corruption { .. } => io::Error::new(io::ErrorKind::InvalidData, error.to_string()),
         other => io::Error::other(other.to_string()),
     }
+}
+
+/// Whether an error opening sled says its files are damaged, rather than
+/// that the system refused (a full disk, permissions), which moving the
+/// store aside would not mend.
+pub fn is_damage(error: &io::Error) -> bool {
+    matches!(error.kind(), io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof)
+}
+
+/// sled 0.34 writes a snapshot to `snap.<lsn>.generating` and renames it
+/// when complete; a crash or a full disk can leave an empty or partial one
+/// behind, which a later open reads and refuses as corrupt. Such a file is
+/// unfinished by its name, so it is removed.
+pub fn remove_unfinished_snapshots(sled_dir: &Path) -> io::Result<()> {
+    let entries = match std::fs::read_dir(sled_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+pub fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
 }
 
 impl Store for SledStore {
@@ -277,5 +329,103 @@ impl Store for SledStore {
 
     fn journal_len(&self) -> io::Result<u64> {
         Ok(self.journal_allocated_bytes.load(Ordering::Acquire))
+    }
+}
+
+/// A store held in memory over a journal file opened read-only: what
+/// `minutebook verify` rebuilds from the journal, so that it never opens
+/// (and so never writes to) sled. Its journal cannot be written.
+pub struct MemStore {
+    entries: std::sync::RwLock<std::collections::BTreeMap<Vec<u8>, Vec<u8>>>,
+    journal: File,
+    journal_len: u64,
+}
+
+impl MemStore {
+    /// An empty store over the journal at `path`, opened read-only.
+    pub fn over_journal(path: &Path) -> io::Result<MemStore> {
+        let journal = match File::open(path) {
+            Ok(file) => file,
+            // A directory where nothing was ever appended may have no
+            // journal yet: read it as empty.
+            Err(error) if error.kind() == io::ErrorKind::NotFound => File::open("/dev/null")?,
+            Err(error) => return Err(error),
+        };
+        let journal_len = journal.metadata()?.len();
+        Ok(MemStore { entries: Default::default(), journal, journal_len })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, std::collections::BTreeMap<Vec<u8>, Vec<u8>>> {
+        self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every entry, in key order.
+    pub fn entries(&self) -> Vec<KeyValue> {
+        self.read().iter().map(|(key, value)| (key.clone(), value.clone())).collect()
+    }
+}
+
+impl Store for MemStore {
+    fn get(&self, key: &[u8]) -> io::Result<Option<Vec<u8>>> {
+        Ok(self.read().get(key).cloned())
+    }
+
+    fn scan(&self, from: &[u8], to: &[u8]) -> ScanIter<'_> {
+        if from >= to {
+            return Box::new(std::iter::empty());
+        }
+        let entries: Vec<KeyValue> =
+            self.read().range(from.to_vec()..to.to_vec()).map(|(key, value)| (key.clone(), value.clone())).collect();
+        Box::new(entries.into_iter().map(Ok))
+    }
+
+    fn visit(&self, from: &[u8], to: &[u8], visit: &mut dyn FnMut(&[u8], &[u8]) -> bool) -> io::Result<()> {
+        if from >= to {
+            return Ok(());
+        }
+        for (key, value) in self.read().range(from.to_vec()..to.to_vec()) {
+            if !visit(key, value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn last_in(&self, from: &[u8], to: &[u8]) -> io::Result<Option<KeyValue>> {
+        if from >= to {
+            return Ok(None);
+        }
+        Ok(self.read().range(from.to_vec()..to.to_vec()).next_back().map(|(key, value)| (key.clone(), value.clone())))
+    }
+
+    fn apply(&self, batch: &WriteBatch) -> io::Result<()> {
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, value) in batch.operations() {
+            match value {
+                Some(value) => entries.insert(key.clone(), value.clone()),
+                None => entries.remove(key),
+            };
+        }
+        Ok(())
+    }
+
+    fn make_durable(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn write_journal(&self, _offset: u64, _bytes: &[u8]) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::PermissionDenied, "the journal is open read-only"))
+    }
+
+    fn sync_journal(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> io::Result<()> {
+        self.journal.read_exact_at(buffer, offset)
+    }
+
+    fn journal_len(&self) -> io::Result<u64> {
+        Ok(self.journal_len)
     }
 }

@@ -12,6 +12,7 @@ use crate::envelope::{payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
 use crate::hashing::IdHashing;
 use crate::keys;
+use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
 use crate::log::{decode, payload_span, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
 use crate::types::*;
@@ -218,12 +219,12 @@ fn check_window(reader: &LogReader, start: u64, end: u64, payloads: &mut Vec<u8>
             }
         }
     }
-    let payloads_start = read_payloads(reader, &views, payloads)?;
+    let window = read_payloads(reader, &views, payloads)?;
     let mut checked = Vec::with_capacity(views.len());
     let mut stream_idxs: HashMap<&str, u32> = HashMap::new();
     let mut streams = Vec::new();
     for (offset, view) in views.iter().enumerate() {
-        match check_alone(start + offset as u64, view, payloads_start, payloads) {
+        match check_alone(reader, start + offset as u64, view, window.map(|start| (start, payloads.as_slice()))) {
             Ok((envelope, hash, redacted)) => {
                 let stream_idx = *stream_idxs.entry(envelope.stream).or_insert_with(|| {
                     streams.push(envelope.stream.to_owned());
@@ -251,11 +252,13 @@ fn check_window(reader: &LogReader, start: u64, end: u64, payloads: &mut Vec<u8>
 
 /// Checks what an event holds on its own: its envelope and its payload's
 /// salted hash. Returns its event hash and whether it is redacted.
+/// `window` holds the journal bytes from an offset on, read for the whole
+/// window of events; a payload outside it is read on its own.
 fn check_alone<'a>(
+    reader: &LogReader,
     seq: u64,
     view: &RecordView<'a>,
-    payloads_start: u64,
-    payloads: &[u8],
+    window: Option<(u64, &[u8])>,
 ) -> std::result::Result<(EnvelopeView<'a>, EventHash, bool), Problem> {
     let at = Some(seq);
     let envelope =
@@ -266,8 +269,35 @@ fn check_alone<'a>(
     let redacted = match &view.payload {
         PayloadRef::Redacted { .. } => true,
         PayloadRef::Stored { offset, len } => {
-            let from = (offset - payloads_start) as usize;
-            let bytes = &payloads[from..from + SALT_BYTES as usize + *len as usize];
+            if *len as usize > EVENT_PAYLOAD_BYTES_MAX {
+                return Err(problem(at, "payload length", format!("at most {EVENT_PAYLOAD_BYTES_MAX}"), len));
+            }
+            let total = SALT_BYTES + u64::from(*len);
+            let in_window = window.and_then(|(start, bytes)| {
+                let from = offset.checked_sub(start)?;
+                bytes.get(usize::try_from(from).ok()?..usize::try_from(from + total).ok()?)
+            });
+            let mut own = Vec::new();
+            let bytes = match in_window {
+                Some(bytes) => bytes,
+                None => {
+                    let journal_len = reader.store().journal_len().unwrap_or(0);
+                    if offset.checked_add(total).is_none_or(|end| end > journal_len) {
+                        return Err(problem(
+                            at,
+                            "payload location",
+                            format!("inside the journal's {journal_len} bytes"),
+                            format!("{total} bytes at offset {offset}"),
+                        ));
+                    }
+                    own.resize(total as usize, 0);
+                    reader
+                        .store()
+                        .read_journal(*offset, &mut own)
+                        .map_err(|error| problem(at, "payload", "a readable payload", error))?;
+                    &own
+                }
+            };
             let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
             let found = payload_hash(&salt, &bytes[16..]);
             if found != envelope.payload_hash {
@@ -279,17 +309,27 @@ fn check_alone<'a>(
     Ok((envelope, Envelope::hash(view.envelope), redacted))
 }
 
-/// The journal bytes under a window's payloads, read in one go.
+/// Most journal bytes one window's payloads may span to be read in one go:
+/// a window of the largest payloads.
+const WINDOW_PAYLOAD_BYTES_MAX: u64 = WINDOW_EVENTS * (EVENT_PAYLOAD_BYTES_MAX as u64 + SALT_BYTES);
+
+/// The journal bytes under a window's payloads, read in one go, and the
+/// offset they start at; `None` when the records point outside the journal
+/// or too far apart (damage, which `check_alone` then names).
 /// `buffer` is reused from window to window: a fresh megabyte for each
 /// would cost page faults.
-fn read_payloads(reader: &LogReader, views: &[RecordView<'_>], buffer: &mut Vec<u8>) -> Result<u64> {
+fn read_payloads(reader: &LogReader, views: &[RecordView<'_>], buffer: &mut Vec<u8>) -> Result<Option<u64>> {
     buffer.clear();
     let Some((start, end)) = payload_span(views.iter().map(|view| &view.payload)) else {
-        return Ok(0);
+        return Ok(None);
     };
+    let journal_len = reader.store().journal_len().map_err(store_io("reading the journal's length"))?;
+    if end > journal_len || end - start > WINDOW_PAYLOAD_BYTES_MAX {
+        return Ok(None);
+    }
     buffer.resize((end - start) as usize, 0);
     reader.store().read_journal(start, buffer).map_err(store_io("reading payloads"))?;
-    Ok(start)
+    Ok(Some(start))
 }
 
 /// Stored checkpoints in tree order, their signatures checked by another

@@ -36,6 +36,23 @@ fn is_lock_held(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock")
 }
 
+/// Opens sled in `path`. sled's threads may hold its file lock for a
+/// moment after a store of this directory is dropped (a restart, a
+/// rebuild): wait for it.
+fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
+    let config = sled::Config::new().path(path).flush_every_ms(Some(1_000));
+    let mut attempts = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error)) if attempts < SLED_LOCK_ATTEMPTS_MAX && is_lock_held(&error) => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// How often a store following the log saves what changed.
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -91,19 +108,20 @@ impl Projections {
     /// record; a store that cannot be read is emptied, to be rebuilt.
     pub fn open(data_directory: &Path) -> Result<Projections, ProjectionError> {
         let path = data_directory.join(PROJECTIONS_DIRECTORY);
-        let config = sled::Config::new().path(&path).flush_every_ms(Some(1_000));
-        // sled's threads may hold its file lock for a moment after a store
-        // of this directory is dropped (a restart, a rebuild): wait for it.
-        let mut attempts = 0;
-        let db = loop {
-            match config.open() {
-                Ok(db) => break db,
-                Err(sled::Error::Io(error)) if attempts < SLED_LOCK_ATTEMPTS_MAX && is_lock_held(&error) => {
-                    attempts += 1;
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                Err(error) => return Err(store_error("opening")(error)),
+        minutebook_log::store::remove_unfinished_snapshots(&path)
+            .map_err(|error| ProjectionError::Store(format!("opening: {error}")))?;
+        let db = match open_sled(&path) {
+            Ok(db) => db,
+            // The store is only a cache of the log: one whose files sled
+            // cannot read is moved aside (never deleted) and rebuilt.
+            Err(sled::Error::Corruption { .. }) | Err(sled::Error::Unsupported(_)) => {
+                let aside = data_directory
+                    .join(format!("{PROJECTIONS_DIRECTORY}.damaged-{}", minutebook_log::store::unix_seconds()));
+                std::fs::rename(&path, &aside)
+                    .map_err(|error| ProjectionError::Store(format!("moving a damaged store aside: {error}")))?;
+                open_sled(&path).map_err(store_error("opening"))?
             }
+            Err(error) => return Err(store_error("opening")(error)),
         };
         let record = match load(&db) {
             Ok(Some(record)) => record,

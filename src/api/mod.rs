@@ -1163,6 +1163,9 @@ async fn consistency(
 /// stops accepting, lets requests in flight finish, and closes the log.
 pub fn serve(data: &Path, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let log = Log::open(data).map_err(|e| e.to_string())?;
+    for note in log.opened().notes() {
+        tracing::warn!("{note}");
+    }
     let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
     let tokens = TokenStore::open(data)?;
     let state = Arc::new(AppState::new(recorder, tokens, data.to_owned()));

@@ -346,13 +346,15 @@ fn envelopes_with_trailing_bytes_or_unknown_versions_are_rejected() {
 }
 
 mod tampering {
-    //! Log-level verify names the first inconsistency: where, what was
-    //! expected and what was found.
+    //! `minutebook verify` names the first inconsistency: where, what was
+    //! expected and what was found, and changes nothing. Damage to the
+    //! store (a cache) is told apart from damage to the journal (the
+    //! record), and opening rebuilds a damaged store from the journal.
 
     use minutebook_log::store::{SledStore, Store, WriteBatch};
-    use minutebook_log::{Log, Problem};
+    use minutebook_log::{ErrorCategory, Log, LogReader, Problem};
 
-    use crate::support::{event, one, Scratch};
+    use crate::support::{assert_verifies, directory_bytes, event, one, Scratch};
 
     fn event_key(seq: u64) -> Vec<u8> {
         let mut key = vec![b'e'];
@@ -360,9 +362,17 @@ mod tampering {
         key
     }
 
-    /// A log of five events, tampered with by `tamper` while closed; returns
-    /// the problem verify finds after reopening.
-    fn check(tamper: impl FnOnce(&std::path::Path, &SledStore)) -> Option<Problem> {
+    /// What verify found: in the log as the journal holds it, and in the
+    /// store compared with the journal.
+    struct Found {
+        log: Option<Problem>,
+        store: Option<Problem>,
+        scratch: Scratch,
+    }
+
+    /// A log of five events, tampered with by `tamper` while closed, then
+    /// inspected read-only and verified; the directory must be unchanged.
+    fn check(tamper: impl FnOnce(&std::path::Path, &SledStore)) -> Found {
         let scratch = Scratch::new();
         {
             let log = scratch.open();
@@ -375,8 +385,24 @@ mod tampering {
             tamper(&scratch.path, &store);
             store.make_durable().unwrap();
         }
-        let log = Log::open(&scratch.path).unwrap();
-        log.verify(&mut |_, _| {}).unwrap().problem
+        let before = directory_bytes(&scratch.path);
+        let inspected = LogReader::inspect(&scratch.path).unwrap();
+        let log = inspected.journal.problem.clone().or(inspected.reader.verify(&mut |_, _| {}).unwrap().problem);
+        let store = inspected.store.problem.clone();
+        drop(inspected);
+        assert!(directory_bytes(&scratch.path) == before, "verify changed the data directory");
+        Found { log, store, scratch }
+    }
+
+    /// Opening rebuilds the damaged store from the journal, and then the
+    /// log verifies.
+    fn assert_heals(found: Found) {
+        let log = Log::open(&found.scratch.path).unwrap();
+        assert!(log.opened().store_rebuilt, "the store was rebuilt");
+        assert_verifies(&log);
+        drop(log);
+        let inspected = LogReader::inspect(&found.scratch.path).unwrap();
+        assert_eq!(inspected.store.problem, None);
     }
 
     fn put(store: &SledStore, key: Vec<u8>, value: Vec<u8>) {
@@ -408,35 +434,45 @@ mod tampering {
     }
 
     #[test]
-    fn a_changed_payload_fails_its_salted_hash() {
-        let problem = check(|path, _| {
+    fn a_changed_payload_fails_its_salted_hash_and_is_never_served() {
+        let found = check(|path, _| {
             let journal = path.join("journal");
             let mut bytes = std::fs::read(&journal).unwrap();
             let at = bytes.windows(14).position(|w| w == b"point number 2").unwrap();
             bytes[at + 13] = b'7';
             std::fs::write(&journal, bytes).unwrap();
-        })
-        .unwrap();
+        });
+        let problem = found.log.unwrap();
         assert_eq!(problem.seq.map(|s| s.0), Some(2));
         assert_eq!(problem.what, "salted payload hash");
+        // Opening checks the newest events as a reader would see them: the
+        // altered payload is refused, naming the event, and the journal is
+        // left as it was.
+        let journal = std::fs::read(found.scratch.path.join("journal")).unwrap();
+        let error = Log::open(&found.scratch.path).err().expect("a damaged payload is refused");
+        assert_eq!(error.category(), ErrorCategory::Corrupt);
+        assert!(error.to_string().contains("event 2: its payload"), "{error}");
+        assert!(std::fs::read(found.scratch.path.join("journal")).unwrap() == journal);
     }
 
     #[test]
-    fn a_changed_envelope_fails_the_next_checkpoint() {
-        let problem = check(|_, store| change_actor(store, 1)).unwrap();
-        // The checkpoint signed after event 1 is checked before event 2.
-        assert_eq!(problem.what, "root of checkpoint of tree size 2");
+    fn a_changed_envelope_in_the_store_is_named_and_rebuilt() {
+        let found = check(|_, store| change_actor(store, 1));
+        assert_eq!(found.log, None, "the journal is intact");
+        assert_eq!(found.store.as_ref().unwrap().what, "the store's record of event 1");
+        assert_heals(found);
     }
 
     #[test]
-    fn a_changed_last_envelope_fails_the_checkpoint_root() {
-        let problem = check(|_, store| change_actor(store, 4)).unwrap();
-        assert_eq!(problem.what, "root of checkpoint of tree size 5");
+    fn a_changed_last_envelope_in_the_store_is_named_and_rebuilt() {
+        let found = check(|_, store| change_actor(store, 4));
+        assert_eq!(found.store.as_ref().unwrap().what, "the store's record of event 4");
+        assert_heals(found);
     }
 
     #[test]
-    fn trailing_bytes_after_an_envelope_are_named() {
-        let problem = check(|_, store| {
+    fn trailing_bytes_after_an_envelope_in_the_store_are_named() {
+        let found = check(|_, store| {
             let record = store.get(&event_key(3)).unwrap().unwrap();
             let (start, len) = split_record(&record);
             assert!(len < 0x3fff && start == 2, "the test assumes a two-byte length");
@@ -446,26 +482,26 @@ mod tampering {
             tampered.push(0);
             tampered.extend_from_slice(&record[start + len..]);
             put(store, event_key(3), tampered);
-        })
-        .unwrap();
-        assert_eq!(problem.seq.map(|s| s.0), Some(3));
-        assert!(problem.found.contains("1 trailing bytes"), "{problem}");
+        });
+        assert_eq!(found.store.as_ref().unwrap().what, "the store's record of event 3");
+        assert_heals(found);
     }
 
     #[test]
-    fn a_missing_event_is_named() {
-        let problem = check(|_, store| {
+    fn a_missing_event_in_the_store_is_named() {
+        let found = check(|_, store| {
             let mut batch = WriteBatch::default();
             batch.delete(event_key(2));
             store.apply(&batch).unwrap();
-        })
-        .unwrap();
-        assert_eq!((problem.seq.map(|s| s.0), problem.what.as_str()), (Some(2), "event record"));
+        });
+        let problem = found.store.as_ref().unwrap();
+        assert_eq!((problem.what.as_str(), problem.found.as_str()), ("the store's records", "4"));
+        assert_heals(found);
     }
 
     #[test]
-    fn a_forged_checkpoint_signature_is_named() {
-        let problem = check(|_, store| {
+    fn a_forged_checkpoint_signature_in_the_store_is_named() {
+        let found = check(|_, store| {
             let mut key = vec![b'c'];
             key.extend_from_slice(&3u64.to_be_bytes());
             let note = String::from_utf8(store.get(&key).unwrap().unwrap()).unwrap();
@@ -474,15 +510,53 @@ mod tampering {
             let middle = chars.len() - 30;
             chars[middle] = if chars[middle] == 'A' { 'B' } else { 'A' };
             put(store, key, chars.into_iter().collect::<String>().into_bytes());
-        })
-        .unwrap();
-        assert_eq!(problem.what, "checkpoint of tree size 3");
-        assert!(problem.found.contains("does not verify") || problem.found.contains("malformed"), "{problem}");
+        });
+        assert_eq!(found.store.as_ref().unwrap().what, "the store's checkpoint of tree size 3");
+    }
+
+    #[test]
+    fn a_deleted_store_is_rebuilt_from_the_journal() {
+        let found = check(|path, _| {
+            // The store is open here: take it away under sled's feet, as an
+            // operator deleting sled/ while nothing runs would.
+            std::fs::remove_dir_all(path.join("sled")).unwrap();
+        });
+        assert_eq!((found.log.clone(), found.store.clone()), (None, None));
+        assert_heals(found);
     }
 
     #[test]
     fn an_untouched_log_verifies() {
-        assert_eq!(check(|_, _| {}), None);
+        let found = check(|_, _| {});
+        assert_eq!((found.log, found.store), (None, None));
+    }
+
+    #[test]
+    fn the_pass_over_a_live_store_names_a_changed_old_record() {
+        // Opening checks only the newest events; an older record changed
+        // in the store of a running log is for verify's pass to find.
+        let scratch = Scratch::new();
+        {
+            let log = scratch.open();
+            for _ in 0..2 {
+                let mut batch =
+                    minutebook_log::AppendBatch::new().expect("meeting/M-1", minutebook_log::ExpectedVersion::Any);
+                for n in 0..600 {
+                    batch = batch.event(event("meeting/M-1", format!("point number {n}").as_bytes()));
+                }
+                log.append(batch).unwrap();
+            }
+        }
+        {
+            let store = SledStore::open(&scratch.path).unwrap();
+            change_actor(&store, 1);
+            store.make_durable().unwrap();
+        }
+        let log = Log::open(&scratch.path).unwrap();
+        assert!(!log.opened().store_rebuilt);
+        let problem = log.verify(&mut |_, _| {}).unwrap().problem.unwrap();
+        // The next event's link names the change first.
+        assert_eq!((problem.seq.map(|s| s.0), problem.what.as_str()), (Some(2), "previous event hash"));
     }
 }
 
