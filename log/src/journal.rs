@@ -248,6 +248,17 @@ pub(crate) fn check_journal_bytes(key: &[u8; 32], bytes: &[u8]) -> usize {
     n_frames
 }
 
+/// Whether a frame header for `first_seq` starts at `offset`: its magic and
+/// first sequence number (a cheap probe; `examine` checks the frame).
+pub(crate) fn starts_frame(source: &dyn JournalSource, offset: u64, first_seq: u64) -> std::io::Result<bool> {
+    if offset.saturating_add(FRAME_HEADER_BYTES) > source.journal_len()? {
+        return Ok(false);
+    }
+    let mut header = [0u8; 16];
+    source.read_journal(offset, &mut header)?;
+    Ok(header[..8] == FRAME_MAGIC && header[8..16] == first_seq.to_le_bytes())
+}
+
 /// Decides what the journal holds at `offset`, where the frame of event
 /// `expected_seq` should start. Reads only; changes nothing.
 pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, expected_seq: u64) -> Result<FrameAt> {
@@ -283,10 +294,17 @@ pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, e
             Ok(None) => {}
         }
         // The checksum fails: torn only if the frame shows a part never
-        // written and nothing follows it.
+        // written and nothing follows it. An all-zero checksum is one
+        // never written (a header torn across a sector boundary).
         let incomplete = body.last() == Some(&0)
+            || header.checksum == [0; 32]
             || has_zero_sector(offset, &header_bytes)
             || has_zero_sector(offset + FRAME_HEADER_BYTES + header.payloads_len, &body);
+        if incomplete {
+            if let Some(why) = whole_under_other_lengths(key, source, offset, end, &header_bytes, &header)? {
+                return Ok(FrameAt::Corrupt(why));
+            }
+        }
         return after_failed_frame(key, source, offset, end, expected_seq, incomplete, "fails its checksum");
     }
     if header_bytes.iter().all(|byte| *byte == 0) {
@@ -328,6 +346,50 @@ pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, e
     // largest frame.
     let end = (offset + FRAME_BYTES_MAX).min(journal_len);
     after_failed_frame(key, source, offset, end, expected_seq, true, "has an incomplete header")
+}
+
+/// A whole frame whose length field was damaged to a larger value looks,
+/// by its declared extent, like a torn one: its declared end lies in the
+/// zeros after its real end. But a frame's last byte is never zero, so its
+/// real end is right after the last non-zero byte; if the checksum holds
+/// with either length field set to what that end implies, the frame was
+/// written whole and only its header was damaged. Returns why, if so.
+fn whole_under_other_lengths(
+    key: &[u8; 32],
+    source: &dyn JournalSource,
+    offset: u64,
+    end: u64,
+    header_bytes: &[u8; FRAME_HEADER_BYTES as usize],
+    header: &Header,
+) -> Result<Option<String>> {
+    let Some(last) = last_nonzero(source, offset + FRAME_HEADER_BYTES, end)? else { return Ok(None) };
+    let total = last + 1 - offset - FRAME_HEADER_BYTES;
+    let hypotheses = [
+        total.checked_sub(header.payloads_len).map(|body_len| (header.payloads_len, body_len)),
+        total.checked_sub(header.body_len).map(|payloads_len| (payloads_len, header.body_len)),
+    ];
+    for (payloads_len, body_len) in hypotheses.into_iter().flatten() {
+        if body_len == 0 || body_len > FRAME_BODY_BYTES_MAX as u64 || payloads_len > FRAME_PAYLOADS_BYTES_MAX as u64 {
+            continue;
+        }
+        let mut repaired = *header_bytes;
+        repaired[20..24].copy_from_slice(&(payloads_len as u32).to_le_bytes());
+        repaired[24..28].copy_from_slice(&(body_len as u32).to_le_bytes());
+        let mut body = vec![0u8; body_len as usize];
+        source
+            .read_journal(offset + FRAME_HEADER_BYTES + payloads_len, &mut body)
+            .map_err(store_io("reading a journal frame"))?;
+        if checksum(key, &repaired[..28], &body) == header.checksum {
+            return Ok(Some(format!(
+                "the frame was written whole (it ends at offset {}, and its checksum holds for payloads of {payloads_len} \
+                 bytes and a body of {body_len} bytes), but its header's lengths read {} and {}: the header was damaged",
+                last + 1,
+                header.payloads_len,
+                header.body_len
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// A frame at `offset..end` failed: it is a torn write only if it is

@@ -357,7 +357,7 @@ impl Log {
         // of the newest events does not check, rebuild the store from the
         // journal and check again; only a journal that still fails is
         // refused.
-        let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, TAIL_CHECK_EVENTS);
+        let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, &frame_key, &journal_path);
         shared = Arc::try_unwrap(checked.1.shared).ok().expect("no other handle on a log being opened");
         if let Err(error) = checked.0 {
             if error.category() != ErrorCategory::Corrupt {
@@ -365,7 +365,7 @@ impl Log {
             }
             recovered = recover(shared.store.as_ref(), &signer, &frame_key, &journal_path, true)?;
             shared = Shared::new(shared.store, signer.verifier().clone(), directory, &recovered.head);
-            let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, TAIL_CHECK_EVENTS);
+            let checked = LogReader { shared: Arc::new(shared) }.check_tail(&recovered.head, &frame_key, &journal_path);
             shared = Arc::try_unwrap(checked.1.shared).ok().expect("no other handle on a log being opened");
             checked.0.map_err(|again| {
                 Error::corrupt(format!("{again} (the store was rebuilt from the journal, so the journal is damaged)"))
@@ -1738,9 +1738,62 @@ impl LogReader {
     /// payload against its salted hash, the chain between them, the head's
     /// last hash) and the latest checkpoint (its signature, and its root
     /// against the head's frontier): what opening checks before it serves.
-    fn check_tail(self, head: &Head, n_events: u64) -> (Result<()>, LogReader) {
-        let checked = self.check_tail_of(head, n_events);
+    /// Checks the newest `TAIL_CHECK_EVENTS` events as a reader would see
+    /// them (payload hashes, chain, head, latest checkpoint), and the
+    /// journal frames that hold them, which once applied are otherwise read
+    /// again only by `verify`.
+    fn check_tail(self, head: &Head, frame_key: &[u8; 32], journal_path: &Path) -> (Result<()>, LogReader) {
+        let checked = self
+            .check_tail_of(head, TAIL_CHECK_EVENTS)
+            .and_then(|()| self.check_tail_frames(head, TAIL_CHECK_EVENTS, frame_key, journal_path));
         (checked, self)
+    }
+
+    /// Finds the first frame that starts within the newest `n_events`
+    /// events (a frame's first stored payload is right after its header),
+    /// then checks every frame from there to the head's end of the journal.
+    fn check_tail_frames(&self, head: &Head, n_events: u64, frame_key: &[u8; 32], journal_path: &Path) -> Result<()> {
+        let store = self.store();
+        let from = head.len.saturating_sub(n_events);
+        // The first frame starts at offset 0 with event 0.
+        let mut start = (from == 0).then_some((0, 0));
+        for seq in from..head.len {
+            if start.is_some() {
+                break;
+            }
+            let value = store.get(&keys::event(Seq(seq))).map_err(store_io("reading events"))?;
+            let Some(value) = value else { continue };
+            let record: Record = decode(&format!("record of event {seq}"), &value)?;
+            let PayloadRef::Stored { offset, .. } = record.payload else { continue };
+            let Some(candidate) = offset.checked_sub(crate::journal::FRAME_HEADER_BYTES) else { continue };
+            if crate::journal::starts_frame(&store, candidate, seq).map_err(store_io("reading the journal"))? {
+                start = Some((candidate, seq));
+                break;
+            }
+        }
+        let Some((mut offset, mut seq)) = start else { return Ok(()) };
+        while offset < head.journal_end {
+            match crate::journal::examine(frame_key, &store, offset, seq)? {
+                FrameAt::Frame(frame) if frame.end <= head.journal_end => {
+                    offset = frame.end;
+                    seq = frame.body.head.len;
+                }
+                FrameAt::Frame(_) => {
+                    return Err(crate::journal::corruption(
+                        journal_path,
+                        offset,
+                        seq,
+                        "a frame runs past the head's end",
+                    ));
+                }
+                FrameAt::End | FrameAt::Torn { .. } => {
+                    let why = "the store holds events from here on, but the journal holds no complete frame";
+                    return Err(crate::journal::corruption(journal_path, offset, seq, why));
+                }
+                FrameAt::Corrupt(why) => return Err(crate::journal::corruption(journal_path, offset, seq, &why)),
+            }
+        }
+        Ok(())
     }
 
     fn check_tail_of(&self, head: &Head, n_events: u64) -> Result<()> {

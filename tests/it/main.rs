@@ -11,6 +11,7 @@ mod crash;
 mod domain;
 mod domain_rules;
 mod faults;
+mod journal_damage;
 mod log;
 mod log_format;
 mod merkle;
