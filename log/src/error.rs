@@ -26,6 +26,10 @@ pub enum ErrorCategory {
     Verification,
     /// The data directory is missing, newer, or in use.
     DataDirectory,
+    /// The disk (or the data directory's quota) is full: nothing was
+    /// written, the log stays usable, and the same append succeeds once
+    /// space is freed.
+    StorageFull,
     /// The operating system refused a read or write.
     Io,
     /// A storage failure earlier left this handle unusable; reopen it.
@@ -56,6 +60,11 @@ pub(crate) enum Kind {
     DataDirectory { path: PathBuf, message: String },
     Io { context: String, source: std::io::Error },
     Failed(String),
+}
+
+/// Whether an I/O error says the disk or a quota is full.
+pub fn is_storage_full(error: &std::io::Error) -> bool {
+    matches!(error.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
 }
 
 impl Error {
@@ -91,6 +100,7 @@ impl Error {
             Kind::Corrupt(_) => ErrorCategory::Corrupt,
             Kind::Verification(_) => ErrorCategory::Verification,
             Kind::DataDirectory { .. } => ErrorCategory::DataDirectory,
+            Kind::Io { source, .. } if is_storage_full(source) => ErrorCategory::StorageFull,
             Kind::Io { .. } => ErrorCategory::Io,
             Kind::Failed(_) => ErrorCategory::Failed,
         }

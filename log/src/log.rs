@@ -279,6 +279,9 @@ pub struct Opened {
     /// acknowledged; it is copied to quarantine/ and cleared before the
     /// next frame is written.
     pub torn_write: Option<(u64, u64)>,
+    /// The disk was full on opening (bytes free): the space reserve was
+    /// released so that the stores could open.
+    pub space_reserve_released: Option<u64>,
 }
 
 impl Opened {
@@ -300,6 +303,13 @@ impl Opened {
             notes.push(format!(
                 "the journal ends with a torn write of a frame that was never acknowledged (bytes {start}..{end}); \
                  it is kept in quarantine/ and cleared before the next append"
+            ));
+        }
+        if let Some(free) = self.space_reserve_released {
+            notes.push(format!(
+                "the disk is full ({free} bytes free): the data directory's space reserve was released so that it \
+                 could open; appends are refused as storage full until space is freed (docs/OPERATIONS.md, \
+                 \"Disk full\")"
             ));
         }
         notes
@@ -346,6 +356,7 @@ impl Log {
         check_format(directory)?;
         let lock = lock_directory(directory)?;
         let signer = read_signer(directory)?;
+        let space_reserve_released = keep_space_reserve(directory);
         let sled = SledStore::open(directory).map_err(store_io("opening the store"))?;
         let moved_aside = sled.moved_aside().map(Path::to_owned);
         let store = wrap(sled);
@@ -383,6 +394,7 @@ impl Log {
             store_rebuilt: recovered.rebuilt,
             store_moved_aside: moved_aside,
             torn_write: recovered.torn,
+            space_reserve_released,
         };
         let (sender, receiver) = mpsc::sync_channel(QUEUE_REQUESTS_MAX);
         let writer = Writer {
@@ -531,7 +543,7 @@ pub(crate) fn take_lock(file: &File, directory: &Path, exclusive: bool, advice: 
 /// process ends however it ends) and writes our pid into it.
 fn lock_directory(directory: &Path) -> Result<File> {
     let path = directory.join(LOCK_FILE);
-    let mut file = OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
@@ -539,9 +551,12 @@ fn lock_directory(directory: &Path) -> Result<File> {
         .open(&path)
         .map_err(store_io("opening the lock file"))?;
     take_lock(&file, directory, true, "such as `minutebook serve`; stop it first, or use its HTTP API")?;
-    file.set_len(0)
-        .and_then(|_| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
-        .map_err(store_io("writing the lock file"))?;
+    // The pid is for an operator's eyes only: a full disk must not keep a
+    // directory from opening over it, so it is written over the old one in
+    // place (no new block) and a failure is ignored.
+    let pid = format!("{}\n", std::process::id());
+    let _ = std::os::unix::fs::FileExt::write_all_at(&file, pid.as_bytes(), 0)
+        .and_then(|()| file.set_len(pid.len() as u64));
     Ok(file)
 }
 
@@ -950,7 +965,7 @@ impl Writer {
         if self.shared.durable.lock().unwrap().applied_journal_end == self.head.journal_end {
             self.in_flight = None;
         }
-        let previous = self.in_flight.take();
+        let mut previous = self.in_flight.take();
         let mut tails = std::mem::take(&mut self.tails);
         if tails.len() > STREAM_TAILS_CACHED_MAX {
             tails.clear();
@@ -970,7 +985,7 @@ impl Writer {
         let written = if replies.is_empty() || nothing_to_write {
             self.tails = group.take_tails();
             drop(group);
-            self.in_flight = previous;
+            self.in_flight = previous.take();
             if replies.is_empty() {
                 self.ids = Some(ids);
                 return None;
@@ -988,14 +1003,29 @@ impl Writer {
         } else {
             self.write_group(group)
         };
-        for id in &new_ids {
-            ids.insert(id);
+        if written.is_ok() {
+            for id in &new_ids {
+                ids.insert(id);
+            }
         }
         self.ids = Some(ids);
         match written {
             Ok(mut durable) => {
                 durable.replies = replies;
                 Some(durable)
+            }
+            Err(error) if error.category() == ErrorCategory::StorageFull => {
+                // Nothing was written (write_group checks for space before
+                // it writes a byte): the writer's state is as before the
+                // group, and the log goes on.
+                self.in_flight = previous.take();
+                for (reply, _) in replies {
+                    let _ = reply.send(Err(Error::io(
+                        "appending",
+                        std::io::Error::new(std::io::ErrorKind::StorageFull, error.to_string()),
+                    )));
+                }
+                None
             }
             Err(error) => {
                 let message = error.to_string();
@@ -1032,6 +1062,11 @@ impl Writer {
         let n_events = u32::try_from(new_len - self.head.len).expect("groups are small");
         let body = FrameBody { head: head.clone(), batch: std::mem::take(&mut group.batch) };
         let frame = encode_frame(&self.frame_key, self.head.len, n_events, &group.payloads, &body);
+        // Space first, while nothing is written: a full disk refuses the
+        // group and leaves the log as it was (docs/OPERATIONS.md, "Disk
+        // full"). The store's own writes need room too, so a margin is kept.
+        check_free_space(&self.shared.directory)?;
+        store.reserve_journal(self.head.journal_end + frame.len() as u64).map_err(store_io("growing the journal"))?;
         if let Some((start, end)) = self.torn {
             assert_eq!(start, self.head.journal_end, "a torn write lies where the next frame goes");
             clear_torn(store, &self.shared.directory, start, end)?;
@@ -1085,6 +1120,72 @@ fn assert_consistent(old: &Frontier, new: &Frontier, new_nodes: &HashMap<(u8, u6
     let proof = merkle::consistency_proof(&known, old.size(), new.size()).expect("a consistency proof");
     merkle::verify_consistency(old.size(), new.size(), &old.root(), &new.root(), &proof)
         .expect("the log never signs two inconsistent checkpoints");
+}
+
+/// Free space the data directory's file system must keep after a group's
+/// frame is reserved: room for the store to apply it and flush, for
+/// projections and papers. Below it, appends are refused as storage full
+/// before anything is written.
+pub const DISK_FREE_BYTES_MIN: u64 = 16 * 1024 * 1024;
+
+/// A file of zeros a data directory keeps (`space-reserve`), so that a
+/// directory on a full disk can still be opened: sled writes a snapshot
+/// when it opens, and nothing opens without room for it. Ours, holding
+/// nothing, so releasing it destroys nothing.
+pub const SPACE_RESERVE_FILE: &str = "space-reserve";
+/// The space reserve's size.
+pub const SPACE_RESERVE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Bytes available to this process on the file system holding `directory`.
+fn free_bytes(directory: &Path) -> std::io::Result<u64> {
+    let stats = rustix::fs::statvfs(directory)?;
+    Ok(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// On opening: releases the space reserve when the disk is full (and says
+/// how much was free), or makes it when there is room and it is missing.
+/// Never fails: the reserve is a convenience, not a record.
+fn keep_space_reserve(directory: &Path) -> Option<u64> {
+    let path = directory.join(SPACE_RESERVE_FILE);
+    let free = free_bytes(directory).ok()?;
+    if free < DISK_FREE_BYTES_MIN {
+        std::fs::remove_file(&path).ok()?;
+        let _ = sync_directory(directory);
+        return Some(free);
+    }
+    if free >= DISK_FREE_BYTES_MIN + SPACE_RESERVE_BYTES && !path.exists() {
+        let made = OpenOptions::new().write(true).create_new(true).open(&path).and_then(|mut file| {
+            let zeros = vec![0u8; 1024 * 1024];
+            for _ in 0..SPACE_RESERVE_BYTES / zeros.len() as u64 {
+                file.write_all(&zeros)?;
+            }
+            file.sync_all()
+        });
+        if made.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        let _ = sync_directory(directory);
+    }
+    None
+}
+
+/// Refuses (as storage full) when the data directory's file system has
+/// less than `DISK_FREE_BYTES_MIN` available to this process.
+fn check_free_space(directory: &Path) -> Result<()> {
+    let available = free_bytes(directory).map_err(store_io("reading free space"))?;
+    if available < DISK_FREE_BYTES_MIN {
+        return Err(Error::io(
+            "appending",
+            std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                format!(
+                    "the disk holding {} has {available} bytes free, less than the {DISK_FREE_BYTES_MIN} kept free",
+                    directory.display()
+                ),
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Tells every appender of a group that the log failed before its append

@@ -77,6 +77,12 @@ pub trait Store: Send + Sync {
     /// Returns once every applied batch is on stable storage.
     fn make_durable(&self) -> io::Result<()>;
 
+    /// Makes room in the journal for bytes up to `end` (a file grown by
+    /// written zeros, synced), so that writing them cannot run out of
+    /// space. An error here means nothing of the frame was written.
+    fn reserve_journal(&self, _end: u64) -> io::Result<()> {
+        Ok(())
+    }
     /// Writes `bytes` into the journal at `offset`.
     fn write_journal(&self, offset: u64, bytes: &[u8]) -> io::Result<()>;
     /// Returns once every journal write is on stable storage.
@@ -160,25 +166,6 @@ impl SledStore {
 
     fn db(&self) -> &sled::Db {
         self.db.as_ref().expect("the store is open until dropped")
-    }
-
-    /// Grows the journal file with written zeros so that it holds `end`.
-    fn reserve_journal(&self, end: u64) -> io::Result<()> {
-        let allocated = self.journal_allocated_bytes.load(Ordering::Acquire);
-        if end <= allocated {
-            return Ok(());
-        }
-        let target = end.div_ceil(JOURNAL_GROWTH_BYTES) * JOURNAL_GROWTH_BYTES;
-        let zeros = vec![0u8; 1024 * 1024];
-        let mut offset = allocated;
-        while offset < target {
-            let n_bytes = zeros.len().min((target - offset) as usize);
-            self.journal.write_all_at(&zeros[..n_bytes], offset)?;
-            offset += n_bytes as u64;
-        }
-        self.journal.sync_all()?;
-        self.journal_allocated_bytes.store(target, Ordering::Release);
-        Ok(())
     }
 }
 
@@ -312,6 +299,24 @@ impl Store for SledStore {
     fn make_durable(&self) -> io::Result<()> {
         self.db().flush().map_err(sled_error)?;
         self.db_file.sync_data()
+    }
+
+    fn reserve_journal(&self, end: u64) -> io::Result<()> {
+        let allocated = self.journal_allocated_bytes.load(Ordering::Acquire);
+        if end <= allocated {
+            return Ok(());
+        }
+        let target = end.div_ceil(JOURNAL_GROWTH_BYTES) * JOURNAL_GROWTH_BYTES;
+        let zeros = vec![0u8; 1024 * 1024];
+        let mut offset = allocated;
+        while offset < target {
+            let n_bytes = zeros.len().min((target - offset) as usize);
+            self.journal.write_all_at(&zeros[..n_bytes], offset)?;
+            offset += n_bytes as u64;
+        }
+        self.journal.sync_all()?;
+        self.journal_allocated_bytes.store(target, Ordering::Release);
+        Ok(())
     }
 
     fn write_journal(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {

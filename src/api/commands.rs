@@ -195,6 +195,7 @@ async fn run(
             CommandError::Log(error) if error.category() == minutebook_log::ErrorCategory::IdempotencyMismatch => {
                 key_reused()
             }
+            CommandError::Log(error) => ApiError::log(error),
             other => ApiError::internal(other),
         })
     })

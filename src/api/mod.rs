@@ -99,6 +99,41 @@ impl ApiError {
     pub(crate) fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed", detail)
     }
+    /// A log error the client did not cause: a full disk is 507, so a
+    /// client knows to try again later; a record that fails its integrity
+    /// check is a 500 of its own type, logged with the event it names;
+    /// anything else is internal.
+    pub(crate) fn log(error: minutebook_log::Error) -> ApiError {
+        match error.category() {
+            minutebook_log::ErrorCategory::StorageFull => {
+                tracing::error!(error = %error, "storage full: an append was refused");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "storage-full",
+                    "the server's storage is full: nothing was recorded; try again once the operator has freed space",
+                )
+            }
+            minutebook_log::ErrorCategory::Corrupt => ApiError::corrupt_record(error),
+            _ => ApiError::internal(error),
+        }
+    }
+    /// Stored bytes that fail their hash are never served: the client
+    /// learns that much, the operator's log learns which record.
+    pub(crate) fn corrupt_record(detail: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %detail, "a stored record failed its integrity check");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "corrupt-record",
+            "a stored record failed its integrity check and is not served; the operator has been told",
+        )
+    }
+    /// A recorder error met while reading.
+    pub(crate) fn command(error: crate::domain::recorder::CommandError) -> ApiError {
+        match error {
+            crate::domain::recorder::CommandError::Log(error) => ApiError::log(error),
+            other => ApiError::internal(other),
+        }
+    }
     pub(crate) fn internal(detail: impl std::fmt::Display) -> ApiError {
         // The detail goes to the log, not to the client.
         tracing::error!(error = %detail, "internal error");
@@ -472,7 +507,7 @@ fn text(body: String) -> Response {
 }
 
 async fn checkpoint(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
-    let note = state.recorder.log().latest_checkpoint().map_err(ApiError::internal)?.note;
+    let note = state.recorder.log().latest_checkpoint().map_err(ApiError::log)?.note;
     Ok(text(note))
 }
 
@@ -495,7 +530,7 @@ async fn with_record<T: Send + 'static>(
 ) -> ApiResult<T> {
     let state = state.clone();
     blocking(move || {
-        let record = state.recorder.record().map_err(ApiError::internal)?;
+        let record = state.recorder.record().map_err(ApiError::command)?;
         read(&record)
     })
     .await
@@ -670,7 +705,7 @@ async fn export(
     };
     let meta = Meta { scope, public: caller.role == Role::Public };
     let (tar, name) = blocking(move || {
-        let record = state.recorder.record().map_err(ApiError::internal)?.clone();
+        let record = state.recorder.record().map_err(ApiError::command)?.clone();
         let since: Vec<u64> = query.since.into_iter().collect();
         let log = state.recorder.log();
         let exported = crate::bundle::export_at_most(log, &record, &meta, &since, HTTP_EXPORT_EVENTS_MAX);
@@ -678,7 +713,7 @@ async fn export(
             ExportError::NotFound(why) => ApiError::not_found(why),
             ExportError::Invalid(why) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", why),
             ExportError::TooLarge(why) => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", why),
-            ExportError::Log(error) => ApiError::internal(error),
+            ExportError::Log(error) => ApiError::log(error),
         })?;
         let name = format!("minutebook-{}", meta.scope.slug());
         let mut tar = Vec::new();
@@ -813,7 +848,7 @@ async fn minutes(
     };
     let state2 = state.clone();
     let (body, version) = blocking(move || {
-        let current = state2.recorder.record().map_err(ApiError::internal)?;
+        let current = state2.recorder.record().map_err(ApiError::command)?;
         let meeting = known_meeting(&current, &id)?;
         let timezone = current.bodies.get(&meeting.body).map_or("UTC".to_owned(), |b| b.timezone.clone());
         let audience = visibility::audience(&caller);
@@ -846,8 +881,8 @@ async fn minutes(
             Some(at) => {
                 let at = At::parse(&at, &timezone).map_err(ApiError::bad_request)?;
                 let reader = state2.recorder.log().reader();
-                let position = at.position(&reader).map_err(ApiError::internal)?;
-                let then = record_at(&reader, position).map_err(ApiError::internal)?;
+                let position = at.position(&reader).map_err(ApiError::log)?;
+                let then = record_at(&reader, position).map_err(ApiError::log)?;
                 let version = then.stream_version(&id.stream()).0;
                 Ok((render(view::minutes(&then, &id, audience))?, version))
             }
@@ -874,10 +909,10 @@ async fn meeting_trail(
     let id = meeting_id(&id)?;
     let state2 = state.clone();
     blocking(move || {
-        let record = state2.recorder.record().map_err(ApiError::internal)?;
+        let record = state2.recorder.record().map_err(ApiError::command)?;
         let reader = state2.recorder.log().reader();
         let entries = match reads::meeting_trail(&reader, &record, &id, query.item, caller.role == Role::Public)
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::log)?
         {
             Ok(entries) => entries,
             Err(reads::TrailRefused::NoSuchMeeting) => {
@@ -900,7 +935,7 @@ async fn statement(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<Stri
         Err(crate::domain::CommandError::Refused(refusal)) => {
             Err(ApiError::new(StatusCode::CONFLICT, "refused", refusal.message))
         }
-        Err(error) => Err(ApiError::internal(error)),
+        Err(error) => Err(ApiError::command(error)),
     })
     .await
 }
@@ -959,7 +994,7 @@ async fn events(
     let limit = page_limit(query.limit)?;
     let from = Seq(query.from.unwrap_or(0));
     with_record(&state.clone(), move |record| {
-        let events = state.recorder.log().read(from, limit).map_err(ApiError::internal)?;
+        let events = state.recorder.log().read(from, limit).map_err(ApiError::log)?;
         let next = events.last().map(|e| e.envelope.seq().0 + 1);
         let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
         Ok(Json(json!({ "events": events, "next": next })))
@@ -977,7 +1012,7 @@ async fn event(
             .recorder
             .log()
             .event(Seq(seq))
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::log)?
             .ok_or_else(|| ApiError::not_found(format!("the log holds no event {seq}")))?;
         Ok(Json(event_json(record, &caller, &event)))
     })
@@ -1121,11 +1156,11 @@ async fn inclusion(
         let size = q.size.unwrap_or_else(|| log.len());
         let event = log
             .event(Seq(q.seq))
-            .map_err(ApiError::internal)?
+            .map_err(ApiError::log)?
             .ok_or_else(|| ApiError::not_found(format!("the log holds no event {}", q.seq)))?;
         let proof = log.inclusion_proof(Seq(q.seq), size).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let root = log.root(size).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let checkpoint = log.checkpoint(size).map_err(ApiError::internal)?.map(|c| c.note);
+        let checkpoint = log.checkpoint(size).map_err(ApiError::log)?.map(|c| c.note);
         Ok(Json(json!({
             "leaf_index": q.seq, "tree_size": size, "event_hash": event.hash.to_hex(),
             "leaf_hash": merkle::leaf_hash(&event.hash).to_hex(), "root": root.to_hex(),

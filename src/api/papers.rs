@@ -116,7 +116,7 @@ async fn download(
     let hash = blake3::Hash::from_hex(&hex)
         .map_err(|_| ApiError::not_found(format!("{hex:?} is not the BLAKE3 hash of a paper")))?;
     blocking(move || {
-        let record = state.recorder.record().map_err(ApiError::internal)?;
+        let record = state.recorder.record().map_err(ApiError::command)?;
         // Which meeting attached it, with what media type; the public gets
         // a paper only if an item it may read, or no item, names it.
         let attached: Vec<_> = record
@@ -145,7 +145,7 @@ async fn download(
             Err(error) => return Err(ApiError::internal(error)),
         };
         if blake3::hash(&bytes) != hash {
-            return Err(ApiError::internal(format!("the stored paper {hex} does not match its hash")));
+            return Err(ApiError::corrupt_record(format!("the stored paper {hex} does not match its hash")));
         }
         Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
     })

@@ -509,13 +509,13 @@ fn a_member_signs_only_their_own_signature() {
 }
 
 /// A running `minutebook serve`, on a free port.
-struct Server {
-    child: std::process::Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: std::process::Child,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(data: &str) -> Server {
+    pub(crate) fn start(data: &str) -> Server {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minutebook"))
             .args(["serve", "--data", data, "--addr", "127.0.0.1:0"])
             .stdout(std::process::Stdio::piped())
@@ -529,14 +529,14 @@ impl Server {
         Server { child, addr }
     }
 
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         self.child.wait().unwrap()
     }
 }
 
 /// The response, or nothing once the server no longer listens.
-fn http(addr: &str, request: &str) -> String {
+pub(crate) fn http(addr: &str, request: &str) -> String {
     use std::io::{Read, Write};
     let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
         return String::new();
@@ -549,7 +549,7 @@ fn http(addr: &str, request: &str) -> String {
     response
 }
 
-fn post_json(addr: &str, path: &str, token: &str, body: &str) -> String {
+pub(crate) fn post_json(addr: &str, path: &str, token: &str, body: &str) -> String {
     http(
         addr,
         &format!(
@@ -557,6 +557,15 @@ fn post_json(addr: &str, path: &str, token: &str, body: &str) -> String {
             body.len()
         ),
     )
+}
+
+/// Makes the demo's data directory at `data` without serving it; returns
+/// the clerk's token.
+pub(crate) fn demo_clerk(data: &str) -> String {
+    let (code, stdout, stderr) = run_cli(&["demo", "--data", data, "--no-serve"]);
+    assert_eq!(code, 0, "{stderr}");
+    let line = stdout.lines().find(|l| l.trim_start().starts_with("clerk")).unwrap();
+    line.split_whitespace().last().unwrap().to_owned()
 }
 
 /// Reads Server-Sent Events until `n` have arrived; returns their ids.
@@ -583,16 +592,7 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
     let data_arg = data.to_str().unwrap();
-    let (code, stdout, stderr) = run_cli(&["demo", "--data", data_arg, "--no-serve"]);
-    assert_eq!(code, 0, "{stderr}");
-    let clerk = stdout
-        .lines()
-        .find(|l| l.trim_start().starts_with("clerk"))
-        .unwrap()
-        .split_whitespace()
-        .last()
-        .unwrap()
-        .to_owned();
+    let clerk = demo_clerk(data_arg);
     let server = Server::start(data_arg);
 
     // The first ten events, then a reconnection after the seventh resumes at the eighth.
@@ -999,4 +999,25 @@ fn the_pages_cookie_writes_only_beside_its_csrf_token() {
         .unwrap();
     let (status, _, body) = api.send(request);
     assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[test]
+fn a_payload_that_fails_its_hash_is_never_served() {
+    let api = Api::at(Stage::Published);
+    let (status, _, _) = api.get("/v1/events?from=0", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::OK);
+    // A byte of the first event's payload changes on disk under the
+    // running server (its salt is the 16 bytes after the 60-byte header).
+    let journal = api.state.data.join("journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes[60 + 16 + 2] ^= 0x20;
+    std::fs::write(&journal, &bytes).unwrap();
+    let (status, headers, body) = api.get("/v1/events?from=0", Role::Public, "application/json");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(headers, "application/problem+json");
+    let problem = json(&body);
+    assert_eq!(problem["type"], "/problems/corrupt-record", "{body}");
+    // Other reads, which do not touch that payload, go on.
+    let (status, _, _) = api.get("/healthz", Role::Public, "text/plain");
+    assert_eq!(status, StatusCode::OK);
 }

@@ -2,12 +2,13 @@
 //! flush or an fdatasync at a random countdown, and a reference model
 //! checks the log: an append that returned Ok is present after reopening,
 //! with its content; nothing is present that was never appended; and the
-//! log always verifies. Kills leave writes in the page cache; this finds
+//! log always verifies. A full disk (ENOSPC where the journal grows) is
+//! refused with nothing written, and the log goes on. Kills leave writes in the page cache; this finds
 //! what kills cannot.
 
 use std::collections::HashMap;
 use std::io;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use minutebook_log::store::{ScanIter, SledStore, Store, WriteBatch};
@@ -32,6 +33,8 @@ struct FaultStore {
     inner: SledStore,
     countdown: Arc<AtomicI64>,
     mode: FailMode,
+    /// While set, the disk is full.
+    full: Arc<AtomicBool>,
 }
 
 impl FaultStore {
@@ -77,6 +80,14 @@ impl Store for FaultStore {
     fn make_durable(&self) -> io::Result<()> {
         self.fallible("make_durable", || self.inner.make_durable())
     }
+    fn reserve_journal(&self, end: u64) -> io::Result<()> {
+        // Growing the journal is where a full disk shows: it fails with
+        // ENOSPC, having written nothing of the frame.
+        if self.full.load(Ordering::SeqCst) {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "injected: no space left on device"));
+        }
+        self.inner.reserve_journal(end)
+    }
     fn write_journal(&self, offset: u64, bytes: &[u8]) -> io::Result<()> {
         self.fallible("write_journal", || self.inner.write_journal(offset, bytes))
     }
@@ -97,6 +108,9 @@ impl Store for FaultStore {
 struct Model {
     attempted: HashMap<EventId, Vec<u8>>,
     acknowledged: Vec<(EventId, Seq)>,
+    /// Refused as storage full: nothing of them was written.
+    refused_full: Vec<EventId>,
+    storage_full_refusals: u64,
 }
 
 impl Model {
@@ -107,6 +121,9 @@ impl Model {
             let expected = self.attempted.get(&id).unwrap_or_else(|| panic!("event {id} was never appended"));
             assert_eq!(payload(&stored), expected.as_slice(), "event {id} has other content");
             present.insert(id, stored.envelope.seq());
+        }
+        for id in &self.refused_full {
+            assert!(!present.contains_key(id), "event {id} was refused as storage full, yet recorded");
         }
         for (id, seq) in &self.acknowledged {
             assert_eq!(present.get(id), Some(seq), "acknowledged event {id} at {} is missing", seq.0);
@@ -119,12 +136,18 @@ fn run_round(scratch: &Scratch, rng: &mut Rng, model: &mut Model) {
     let countdown = Arc::new(AtomicI64::new(1 + rng.below(40) as i64));
     let mode = [FailMode::Before, FailMode::After, FailMode::Partial][rng.below(3) as usize];
     let wrap_countdown = countdown.clone();
-    let log =
-        Log::open_with(&scratch.path, move |inner| Box::new(FaultStore { inner, countdown: wrap_countdown, mode }));
+    let full = Arc::new(AtomicBool::new(false));
+    let wrap_full = full.clone();
+    let log = Log::open_with(&scratch.path, move |inner| {
+        Box::new(FaultStore { inner, countdown: wrap_countdown, mode, full: wrap_full })
+    });
+    // The disk is full for two attempts from a random one on.
+    let full_from = rng.below(6);
     // Opening may itself fail (recovery writes too): then it wrote nothing
     // that matters, and the next round reopens.
     let Ok(log) = log else { return };
     for attempt in 0..60u64 {
+        full.store((full_from..full_from + 2).contains(&attempt), Ordering::SeqCst);
         let n_events = 1 + rng.below(4);
         let mut batch = minutebook_log::AppendBatch::new();
         let mut ids = Vec::new();
@@ -145,6 +168,12 @@ fn run_round(scratch: &Scratch, rng: &mut Rng, model: &mut Model) {
                     model.acknowledged.push((*id, appended.seq));
                 }
             }
+            // A full disk is an ordinary condition: the log goes on, and
+            // the next append (the countdown has passed) succeeds.
+            Err(error) if error.category() == minutebook_log::ErrorCategory::StorageFull => {
+                model.refused_full.extend(ids);
+                model.storage_full_refusals += 1;
+            }
             Err(_) => break,
         }
     }
@@ -164,4 +193,5 @@ fn acknowledged_appends_survive_injected_storage_failures() {
         model.check(&log);
     }
     assert!(model.acknowledged.len() > 20, "too few appends were acknowledged to mean anything");
+    assert!(model.storage_full_refusals > 0, "no append met a full disk");
 }

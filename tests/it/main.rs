@@ -8,6 +8,7 @@ mod bundle;
 mod checkpoint;
 mod cli;
 mod crash;
+mod disk_full;
 mod domain;
 mod domain_rules;
 mod faults;
