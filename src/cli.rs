@@ -143,10 +143,16 @@ enum Command {
         #[command(subcommand)]
         token: TokenCommand,
     },
-    /// Rebuild every projection from position 0 of the log.
+    /// Rebuild every projection from position 0 of the log; with --store,
+    /// first the log's store from the journal.
     Rebuild {
         #[command(flatten)]
         data: DataArg,
+        /// Also rebuild the log's store (sled/) from the journal, moving
+        /// the old one aside: the repair when `verify` finds the store
+        /// disagrees with the journal.
+        #[arg(long)]
+        store: bool,
     },
     /// Print a meeting's minutes from the projections.
     Minutes {
@@ -404,7 +410,7 @@ fn try_main() -> Result<(), Failure> {
             print!("{}", key_registration_statement(log.verifier().name(), &PersonId::new(&person)?, &public_key));
             Ok(())
         }
-        Command::Rebuild { data } => rebuild(&data.data),
+        Command::Rebuild { data, store } => rebuild(&data.data, store),
         Command::Minutes { data, meeting, format, at, public } => {
             print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
         }
@@ -477,8 +483,11 @@ fn demo(data: &Path, addr: std::net::SocketAddr, no_serve: bool) -> Result<(), F
     Ok(())
 }
 
-fn rebuild(data: &Path) -> Result<(), Failure> {
-    let log = Log::open(data)?;
+fn rebuild(data: &Path, store: bool) -> Result<(), Failure> {
+    let log = if store { Log::open_rebuilding_store(data)? } else { Log::open(data)? };
+    for note in log.opened().notes() {
+        eprintln!("note: {note}");
+    }
     let mut projections = Projections::open(data)?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(log.len());
@@ -720,7 +729,7 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
     if let Some(problem) = store_problem {
         return Err(Failure {
             message: format!(
-                "verification failed: {problem}; the journal is intact: rebuild the store with `minutebook repair`"
+                "verification failed: {problem}; the journal is intact: rebuild the store with `minutebook rebuild --store`"
             ),
             code: 1,
         });

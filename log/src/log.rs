@@ -275,6 +275,9 @@ pub struct Opened {
     pub store_rebuilt: bool,
     /// The store could not be opened; it was moved here and rebuilt.
     pub store_moved_aside: Option<PathBuf>,
+    /// The store was moved here on request (`Log::open_rebuilding_store`)
+    /// and rebuilt.
+    pub store_replaced: Option<PathBuf>,
     /// A torn write after the journal's last frame (`start..end`), never
     /// acknowledged; it is copied to quarantine/ and cleared before the
     /// next frame is written.
@@ -293,6 +296,8 @@ impl Opened {
                 "the store could not be opened: it was moved to {} and rebuilt from the journal",
                 path.display()
             ));
+        } else if let Some(path) = &self.store_replaced {
+            notes.push(format!("the store was moved to {} and rebuilt from the journal", path.display()));
         } else if self.store_rebuilt {
             notes.push("the store was missing: it was rebuilt from the journal".to_owned());
         }
@@ -353,9 +358,29 @@ impl Log {
     /// Opens a data directory with its store wrapped by `wrap` (tests wrap
     /// it with a fault-injecting store).
     pub fn open_with(directory: &Path, wrap: impl FnOnce(SledStore) -> Box<dyn Store>) -> Result<Log> {
+        Log::open_inner(directory, wrap, false)
+    }
+
+    /// Opens a data directory after moving its store (sled/) aside to
+    /// `sled.replaced-<seconds>`, so that the store is rebuilt from the
+    /// journal: the repair for a store `verify` finds damaged. The old
+    /// store is kept for the operator to remove.
+    pub fn open_rebuilding_store(directory: &Path) -> Result<Log> {
+        Log::open_inner(directory, |store| Box::new(store), true)
+    }
+
+    fn open_inner(directory: &Path, wrap: impl FnOnce(SledStore) -> Box<dyn Store>, rebuild: bool) -> Result<Log> {
         check_format(directory)?;
         let lock = lock_directory(directory)?;
         let signer = read_signer(directory)?;
+        let mut replaced = None;
+        let sled_dir = directory.join(crate::store::SLED_DIR);
+        if rebuild && sled_dir.exists() {
+            let aside = directory.join(format!("{}.replaced-{}", crate::store::SLED_DIR, crate::store::unix_seconds()));
+            std::fs::rename(&sled_dir, &aside).map_err(store_io("moving the store aside"))?;
+            sync_directory(directory)?;
+            replaced = Some(aside);
+        }
         let space_reserve_released = keep_space_reserve(directory);
         let sled = SledStore::open(directory).map_err(store_io("opening the store"))?;
         let moved_aside = sled.moved_aside().map(Path::to_owned);
@@ -393,6 +418,7 @@ impl Log {
             frames_applied: recovered.n_frames,
             store_rebuilt: recovered.rebuilt,
             store_moved_aside: moved_aside,
+            store_replaced: replaced,
             torn_write: recovered.torn,
             space_reserve_released,
         };

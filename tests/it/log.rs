@@ -557,6 +557,24 @@ mod tampering {
         let problem = log.verify(&mut |_, _| {}).unwrap().problem.unwrap();
         // The next event's link names the change first.
         assert_eq!((problem.seq.map(|s| s.0), problem.what.as_str()), (Some(2), "previous event hash"));
+        drop(log);
+
+        // verify tells the store from the journal, and names the repair.
+        let data = scratch.path.to_str().unwrap();
+        let (code, stdout, stderr) = crate::support::run_cli(&["verify", "--data", data]);
+        assert_eq!(code, 1, "{stdout}");
+        assert!(stderr.contains("the journal is intact") && stderr.contains("minutebook rebuild --store"), "{stderr}");
+        // The repair moves the store aside (kept) and rebuilds it.
+        let (code, _, stderr) = crate::support::run_cli(&["rebuild", "--store", "--data", data]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("rebuilt from the journal"), "{stderr}");
+        let kept = std::fs::read_dir(&scratch.path)
+            .unwrap()
+            .filter(|entry| entry.as_ref().unwrap().file_name().to_string_lossy().starts_with("sled.replaced-"))
+            .count();
+        assert_eq!(kept, 1);
+        let (code, stdout, stderr) = crate::support::run_cli(&["verify", "--data", data]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
     }
 }
 
