@@ -530,12 +530,19 @@ const LOCK_ATTEMPTS_MAX: u32 = 50;
 /// Applies one journal frame to a store, with the head it leads to; returns
 /// that head.
 pub(crate) fn apply_frame(store: &dyn Store, frame: crate::journal::ReadFrame) -> Result<Head> {
+    let (next, batch) = frame_batch(frame);
+    store.apply(&batch).map_err(store_io("applying a journal frame"))?;
+    Ok(next)
+}
+
+/// A frame's head, with its end set, and the batch that applies it (its
+/// operations, then the head).
+pub(crate) fn frame_batch(frame: crate::journal::ReadFrame) -> (Head, WriteBatch) {
     let mut next = frame.body.head;
     next.journal_end = frame.end;
     let mut batch = frame.body.batch;
     batch.put(keys::HEAD.to_vec(), encode(&next));
-    store.apply(&batch).map_err(store_io("applying a journal frame"))?;
-    Ok(next)
+    (next, batch)
 }
 
 /// Takes LOCK (exclusive for a writer, shared for a reader), or says which

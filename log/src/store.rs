@@ -35,6 +35,9 @@ impl WriteBatch {
     pub fn operations(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
         &self.operations
     }
+    pub fn into_operations(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        self.operations
+    }
     pub fn len(&self) -> usize {
         self.operations.len()
     }
@@ -362,6 +365,18 @@ impl MemStore {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, std::collections::BTreeMap<Vec<u8>, Vec<u8>>> {
         self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Applies `batch`, taking its keys and values rather than copying
+    /// them (replaying a journal applies every byte of it).
+    pub fn apply_owned(&self, batch: WriteBatch) {
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (key, value) in batch.into_operations() {
+            match value {
+                Some(value) => entries.insert(key, value),
+                None => entries.remove(&key),
+            };
+        }
     }
 
     /// Every entry, in key order.
