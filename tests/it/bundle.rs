@@ -5,7 +5,7 @@
 //! verify; random mutations never verify and never panic the verifier.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use minutebook::bundle::{export, verify_bundle, Bundle, BundleReport, Meta, Scope, Unreadable, MANIFEST};
@@ -16,7 +16,7 @@ use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 use proptest::prelude::*;
 
-use crate::support::{event, one, run_cli, Scratch};
+use crate::support::{copy_dir, event, one, run_cli, Scratch};
 
 /// The demo's data directory, its record, and a bundle of every meeting,
 /// every body and the whole log, full and public: built once.
@@ -244,18 +244,6 @@ fn a_dropped_duplicated_or_reordered_event_is_found_and_named() {
     reordered.seal();
     let problem = problem_of(&reordered);
     assert!(problem.contains(a) && problem.contains("position"), "{problem}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
 }
 
 fn append_n(log: &Log, stream: &str, n: usize) {

@@ -17,7 +17,7 @@ use minutebook_log::catalogue::*;
 use minutebook_log::{Log, Seq};
 use minutebook_projections::minutes::canonical_text;
 
-use crate::support::{run_cli, snapshot, ORIGIN};
+use crate::support::{copy_dir, run_cli, snapshot, ORIGIN};
 
 pub fn p(id: &str) -> PersonId {
     PersonId::new(id).unwrap()
@@ -120,19 +120,6 @@ impl World {
             statement,
         };
         self.recorder.execute(&Actor::new(signer, "chair"), &command)
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

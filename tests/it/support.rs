@@ -98,6 +98,20 @@ pub fn directory_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     files
 }
 
+/// Copies the directory `from`, with everything in it, to `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
 /// A small deterministic random generator (xorshift64*), seeded so that a
 /// failing run can be repeated.
 pub struct Rng(u64);
