@@ -294,31 +294,30 @@ pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, e
             Ok(None) => {}
         }
         // The checksum fails: torn only if the frame shows a part never
-        // written and nothing follows it. An all-zero checksum is one
-        // never written (a header torn across a sector boundary).
-        let incomplete = body.last() == Some(&0)
-            || header.checksum == [0; 32]
-            || has_zero_sector(offset, &header_bytes)
-            || has_zero_sector(offset + FRAME_HEADER_BYTES + header.payloads_len, &body);
+        // written and nothing follows it. A header that straddles two
+        // sectors and lost the second shows its lengths lowered to what
+        // reached the disk (and its checksum zeros): the frame then
+        // reaches as far as the largest.
+        let header_unwritten = all_zero_in_a_sector(offset, &header_bytes) || header.checksum == [0; 32];
+        let incomplete = header_unwritten
+            || body.last() == Some(&0)
+            || all_zero_in_a_sector(offset + FRAME_HEADER_BYTES + header.payloads_len, &body);
         if incomplete {
             if let Some(why) = whole_under_other_lengths(key, source, offset, end, &header_bytes, &header)? {
                 return Ok(FrameAt::Corrupt(why));
             }
         }
+        let end = if header_unwritten { (offset + FRAME_BYTES_MAX).min(journal_len) } else { end };
         return after_failed_frame(key, source, offset, end, expected_seq, incomplete, "fails its checksum");
     }
     if header_bytes.iter().all(|byte| *byte == 0) {
-        return Ok(match last_nonzero(source, offset, journal_len)? {
-            None => FrameAt::End,
-            Some(at) => match find_valid_frame(key, source, offset, expected_seq)? {
-                Some((found, seq)) => FrameAt::Corrupt(format!(
-                    "the frame of event {expected_seq} is missing (its bytes are zeros), but a valid frame of event {seq} follows at offset {found}"
-                )),
-                None => FrameAt::Corrupt(format!(
-                    "the frame of event {expected_seq} is missing (its header is zeros), but non-zero bytes follow at offset {at}"
-                )),
-            },
-        });
+        if last_nonzero(source, offset, journal_len)?.is_none() {
+            return Ok(FrameAt::End);
+        }
+        // The sector holding the header was not written, but later sectors
+        // of the frame were: the frame reaches as far as the largest.
+        let end = (offset + FRAME_BYTES_MAX).min(journal_len);
+        return after_failed_frame(key, source, offset, end, expected_seq, true, "is missing (its header is zeros)");
     }
     // The header itself is not whole. A crash may have kept some of its
     // bytes zero, but never written a byte other than the one intended.
@@ -422,17 +421,20 @@ fn after_failed_frame(
     Ok(FrameAt::Torn { end })
 }
 
-/// Whether a 512-byte sector lying wholly inside `bytes` (which start at
-/// journal offset `start`) is all zeros: a part of the frame never written.
-fn has_zero_sector(start: u64, bytes: &[u8]) -> bool {
-    let first = start.div_ceil(SECTOR_BYTES) * SECTOR_BYTES;
-    let mut at = first;
-    while at + SECTOR_BYTES <= start + bytes.len() as u64 {
-        let from = (at - start) as usize;
-        if bytes[from..from + SECTOR_BYTES as usize].iter().all(|byte| *byte == 0) {
+/// Whether `bytes` (which start at journal offset `start`) are all zeros
+/// in one of the 512-byte sectors they lie in: a part of the frame never
+/// written. Their parts in the first and last sector count too, since a
+/// sector the frame shares with its neighbours is written whole or not at
+/// all like any other.
+fn all_zero_in_a_sector(start: u64, bytes: &[u8]) -> bool {
+    let mut from = 0usize;
+    while from < bytes.len() {
+        let sector_end = (start + from as u64) / SECTOR_BYTES * SECTOR_BYTES + SECTOR_BYTES;
+        let to = ((sector_end - start) as usize).min(bytes.len());
+        if bytes[from..to].iter().all(|byte| *byte == 0) {
             return true;
         }
-        at += SECTOR_BYTES;
+        from = to;
     }
     false
 }

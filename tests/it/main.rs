@@ -16,6 +16,7 @@ mod journal_damage;
 mod log;
 mod log_format;
 mod merkle;
+mod powerloss;
 mod projections;
 mod verifying_doc;
 mod views;

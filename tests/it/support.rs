@@ -22,6 +22,18 @@ impl Scratch {
         Scratch { _dir: dir, path }
     }
 
+    /// A scratch directory in memory (/dev/shm) where the machine has one,
+    /// for tests that model durability themselves: their fdatasyncs need
+    /// not wait for a disk.
+    pub fn in_memory() -> Scratch {
+        let memory = Path::new("/dev/shm");
+        let dir = if memory.is_dir() { tempfile::tempdir_in(memory) } else { tempfile::tempdir() };
+        let dir = dir.expect("a temporary directory");
+        let path = dir.path().join("data");
+        Log::init(&path, ORIGIN).expect("init");
+        Scratch { _dir: dir, path }
+    }
+
     pub fn open(&self) -> Log {
         Log::open(&self.path).expect("open")
     }
