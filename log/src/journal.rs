@@ -41,9 +41,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::envelope::{payload_hash, Envelope};
 use crate::error::{Error, Result};
-use crate::log::{decode, store_io, Head};
+use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
+use crate::log::{decode, store_io, Head, PayloadRef, Record, SALT_BYTES};
 use crate::store::{Store, WriteBatch};
+use crate::types::Salt;
 
 pub const FRAME_MAGIC: [u8; 8] = *b"mbframe1";
 pub const FRAME_HEADER_BYTES: u64 = 60;
@@ -289,6 +292,14 @@ pub(crate) fn examine(key: &[u8; 32], source: &dyn JournalSource, offset: u64, e
             .read_journal(offset + FRAME_HEADER_BYTES + header.payloads_len, &mut body)
             .map_err(store_io("reading a journal frame"))?;
         match check_frame(key, &header_bytes, &header, &body, end) {
+            // The checksum leaves the payload area out, so a crash can keep
+            // a sector of payloads from being written while the header and
+            // body reach the disk. Only the last frame can show that: the
+            // writer syncs each frame before it writes the next.
+            Ok(Some(frame)) if followed_by_zeros(source, end, journal_len)? && payload_unwritten(source, &frame)? => {
+                let what = "has a payload that was not written whole";
+                return after_failed_frame(key, source, offset, end, expected_seq, true, what);
+            }
             Ok(Some(frame)) => return Ok(FrameAt::Frame(frame)),
             Err(why) => return Ok(FrameAt::Corrupt(format!("the frame's checksum holds, but {why}"))),
             Ok(None) => {}
@@ -437,6 +448,38 @@ fn all_zero_in_a_sector(start: u64, bytes: &[u8]) -> bool {
         from = to;
     }
     false
+}
+
+/// Whether the header's worth of bytes at `offset` (or all that is left of
+/// the journal) is zeros: no frame starts there.
+fn followed_by_zeros(source: &dyn JournalSource, offset: u64, journal_len: u64) -> Result<bool> {
+    let mut bytes = [0u8; FRAME_HEADER_BYTES as usize];
+    let n_bytes = FRAME_HEADER_BYTES.min(journal_len - offset) as usize;
+    source.read_journal(offset, &mut bytes[..n_bytes]).map_err(store_io("reading the journal"))?;
+    Ok(bytes.iter().all(|byte| *byte == 0))
+}
+
+/// Whether a payload of `frame` fails its salted hash and is all zeros in
+/// one of its sectors: a part never written.
+fn payload_unwritten(source: &dyn JournalSource, frame: &ReadFrame) -> Result<bool> {
+    for (key, value) in frame.body.batch.operations() {
+        let (Some(b'e'), Some(value)) = (key.first(), value) else { continue };
+        let Ok(record) = decode::<Record>("event record", value) else { continue };
+        let PayloadRef::Stored { offset, len } = record.payload else { continue };
+        let Ok(envelope) = Envelope::from_bytes(&record.envelope) else { continue };
+        if len as usize > EVENT_PAYLOAD_BYTES_MAX {
+            continue;
+        }
+        let mut bytes = vec![0u8; SALT_BYTES as usize + len as usize];
+        source.read_journal(offset, &mut bytes).map_err(store_io("reading a payload"))?;
+        let salt = Salt(bytes[..SALT_BYTES as usize].try_into().expect("16 bytes"));
+        if payload_hash(&salt, &bytes[SALT_BYTES as usize..]) != envelope.payload_hash()
+            && all_zero_in_a_sector(offset, &bytes)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The offset of the last non-zero byte in `from..to`, if any.

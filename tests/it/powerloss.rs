@@ -10,7 +10,9 @@
 //! acknowledged as far as the disk can tell (the store, which applies only
 //! synced frames, does not hold it), and blank some of its sectors: each
 //! such state must open, the frame taken for a torn write, with no journal
-//! byte changed. A frame with a changed byte instead must be refused.
+//! byte changed. A frame with a changed byte instead must be refused. The
+//! frame's checksum leaves its payloads out, so a payload that lost a
+//! sector must be found by its salted hash.
 
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
@@ -163,6 +165,11 @@ fn a_last_frame_whose_header_lost_its_lengths_is_torn() {
     // The header's first 9 to 27 bytes (its magic and first event) end one
     // sector; its lengths, lowered to what reached the disk, start the next.
     check_torn(Some(SECTOR_BYTES - 27..SECTOR_BYTES - 9), 3_000, |frame| vec![frame.start + 59]);
+}
+
+#[test]
+fn a_last_frame_missing_a_sector_of_its_payloads_is_torn() {
+    check_torn(None, 3_000, |frame| vec![frame.start + 60 + 1_024]);
 }
 
 /// The other side of the rule: a last frame with one byte changed shows no
