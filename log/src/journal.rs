@@ -437,7 +437,7 @@ fn after_failed_frame(
 /// written. Their parts in the first and last sector count too, since a
 /// sector the frame shares with its neighbours is written whole or not at
 /// all like any other.
-fn all_zero_in_a_sector(start: u64, bytes: &[u8]) -> bool {
+pub(crate) fn all_zero_in_a_sector(start: u64, bytes: &[u8]) -> bool {
     let mut from = 0usize;
     while from < bytes.len() {
         let sector_end = (start + from as u64) / SECTOR_BYTES * SECTOR_BYTES + SECTOR_BYTES;

@@ -30,7 +30,9 @@ use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
 use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
 use crate::error::{Conflict, Error, ErrorCategory, Kind, Result};
 use crate::hashing::{Fingerprint, IdHashing};
-use crate::journal::{encode_frame, FrameAt, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX};
+use crate::journal::{
+    all_zero_in_a_sector, encode_frame, FrameAt, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX,
+};
 use crate::keys;
 use crate::limits::*;
 use crate::merkle::{self, Frontier, Subtrees};
@@ -411,7 +413,7 @@ impl Log {
         let head = recovered.head.clone();
         let frontier = Frontier::from_parts(head.len, head.frontier.clone())
             .ok_or_else(|| Error::corrupt("the head's tree frontier does not match its length"))?;
-        finish_scrubs(shared.store.as_ref())?;
+        finish_scrubs(shared.store.as_ref(), head.journal_end)?;
         let shared = Arc::new(shared);
         let reader = LogReader { shared: Arc::clone(&shared) };
         let opened = Opened {
@@ -718,8 +720,9 @@ fn clear_torn(store: &dyn Store, directory: &Path, start: u64, end: u64) -> Resu
 }
 
 /// Zeroes payload regions that committed redactions left to scrub (the
-/// process stopped between the commit and the scrub).
-fn finish_scrubs(store: &dyn Store) -> Result<()> {
+/// process stopped between the commit and the scrub); the journal's frames
+/// end at `journal_end`.
+fn finish_scrubs(store: &dyn Store, journal_end: u64) -> Result<()> {
     let pending: Vec<_> =
         store.scan(b"x", b"y").collect::<std::io::Result<_>>().map_err(store_io("reading pending scrubs"))?;
     if pending.is_empty() {
@@ -729,7 +732,7 @@ fn finish_scrubs(store: &dyn Store) -> Result<()> {
     for (key, value) in pending {
         let seq = keys::parse_u64(&key).ok_or_else(|| Error::corrupt("malformed pending scrub key"))?;
         let scrub: Scrub = decode("pending scrub", &value)?;
-        if is_payload_of(store, Seq(seq), &scrub)? {
+        if is_payload_of(store, Seq(seq), &scrub, journal_end)? {
             scrubs.push((Seq(seq), scrub));
         }
     }
@@ -740,8 +743,11 @@ fn finish_scrubs(store: &dyn Store) -> Result<()> {
 /// payload (salt first) of the event it names, checked against the salted
 /// hash in that event's envelope. The entry comes from the store, a cache:
 /// a damaged one must never make the log zero bytes that hold something
-/// else. Bytes already zero have been scrubbed; anything else is refused.
-fn is_payload_of(store: &dyn Store, seq: Seq, scrub: &Scrub) -> Result<bool> {
+/// else. Bytes already zero have been scrubbed; bytes inside the frames
+/// that are zeros in some of their 512-byte sectors are a scrub that a
+/// power cut interrupted (it reached those sectors and not the others);
+/// anything else is refused.
+fn is_payload_of(store: &dyn Store, seq: Seq, scrub: &Scrub, journal_end: u64) -> Result<bool> {
     let refuse = |why: &str| {
         Error::corrupt(format!(
             "the store asks for the payload of event {} to be cleared at journal offset {} ({} bytes), but {why}; \
@@ -767,7 +773,8 @@ fn is_payload_of(store: &dyn Store, seq: Seq, scrub: &Scrub) -> Result<bool> {
         return Ok(true);
     }
     let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
-    if payload_hash(&salt, &bytes[16..]) != envelope.payload_hash() {
+    let interrupted = scrub.offset + scrub.len <= journal_end && all_zero_in_a_sector(scrub.offset, &bytes);
+    if payload_hash(&salt, &bytes[16..]) != envelope.payload_hash() && !interrupted {
         return Err(refuse("those bytes are not its payload"));
     }
     Ok(true)

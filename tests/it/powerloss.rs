@@ -12,13 +12,15 @@
 //! such state must open, the frame taken for a torn write, with no journal
 //! byte changed. A frame with a changed byte instead must be refused. The
 //! frame's checksum leaves its payloads out, so a payload that lost a
-//! sector must be found by its salted hash.
+//! sector must be found by its salted hash. Last, a redaction's scrub
+//! (zeros written over a payload, then synced) that the power cut short
+//! must be finished on open, not refused.
 
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
 use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
-use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log};
+use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, Payload, Seq};
 
 use crate::support::{copy_dir, event, Scratch};
 
@@ -187,4 +189,52 @@ fn a_last_frame_with_a_changed_byte_is_refused_not_torn() {
         assert!(error.to_string().contains("is damaged"), "{error}");
         assert_eq!(journal_bytes(&scratch), journal, "opening changed the journal");
     }
+}
+
+/// Opening a data directory where a power cut interrupted the scrub of a
+/// redacted payload (zeros written over it, not yet synced), so that the
+/// sectors holding `kept` (offsets into the payload) still hold it and the
+/// others are zeros: opening finishes the scrub.
+fn check_interrupted_scrub(kept: impl Fn(u64) -> Vec<u64>) {
+    let scratch = Scratch::in_memory();
+    let log = scratch.open();
+    append_one(&log, 100);
+    let (id, payload) = append_one(&log, 3_000);
+    drop(log);
+    let journal_before = journal_bytes(&scratch);
+    // The store as it was before the redaction: the scrub's pending entry
+    // comes back from the redaction's frame.
+    let store_before = scratch.path.join("sled-before-redaction");
+    copy_dir(&scratch.path.join(SLED_DIR), &store_before);
+    let log = scratch.open();
+    let redaction = AppendBatch::new()
+        .expect("meeting/M-1", ExpectedVersion::Any)
+        .event(event("meeting/M-1", b"redaction recorded"))
+        .redact(Seq(1), "personal data: UK GDPR Art. 17");
+    log.append(redaction).expect("redact");
+    drop(log);
+    std::fs::remove_dir_all(scratch.path.join(SLED_DIR)).unwrap();
+    std::fs::rename(&store_before, scratch.path.join(SLED_DIR)).unwrap();
+    let at = journal_before.windows(payload.len()).position(|window| window == payload).unwrap() as u64 - SALT_BYTES;
+    let region = at..at + SALT_BYTES + payload.len() as u64;
+    let journal = std::fs::OpenOptions::new().write(true).open(scratch.path.join(JOURNAL_FILE)).unwrap();
+    for offset in kept(region.end - region.start) {
+        let sector_start = (region.start + offset) / SECTOR_BYTES * SECTOR_BYTES;
+        let (from, to) = (sector_start.max(region.start), (sector_start + SECTOR_BYTES).min(region.end));
+        journal.write_all_at(&journal_before[from as usize..to as usize], from).unwrap();
+    }
+    let log = Log::open(&scratch.path).unwrap_or_else(|error| panic!("an interrupted scrub is refused: {error}"));
+    let redacted = log.event(Seq(1)).unwrap().unwrap();
+    assert_eq!(redacted.envelope.event_id(), id);
+    assert!(matches!(redacted.payload, Payload::Redacted { .. }));
+    let journal = journal_bytes(&scratch);
+    assert!(journal[region.start as usize..region.end as usize].iter().all(|byte| *byte == 0), "scrub finished");
+    crate::support::assert_verifies(&log);
+}
+
+#[test]
+fn a_scrub_a_power_cut_interrupted_is_finished_on_open() {
+    check_interrupted_scrub(|_| vec![0]);
+    check_interrupted_scrub(|len| vec![len / 2]);
+    check_interrupted_scrub(|len| vec![0, len - 1]);
 }
