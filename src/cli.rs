@@ -138,6 +138,24 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Copy a data directory, even while `minutebook serve` runs: the journal up to a signed
+    /// checkpoint, the keys, tokens and papers; then verify the copy.
+    Backup {
+        #[command(flatten)]
+        data: DataArg,
+        /// The backup to create: a new directory, itself a data directory that verifies and opens.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new or empty data directory: copy, verify, and rebuild the store and projections.
+    Restore {
+        /// The backup (or any data directory, even one in use).
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to restore into: it must not exist or be empty.
+        #[command(flatten)]
+        data: DataArg,
+    },
     /// Create or revoke API tokens while the server is not running.
     Token {
         #[command(subcommand)]
@@ -410,6 +428,8 @@ fn try_main() -> Result<(), Failure> {
             print!("{}", key_registration_statement(log.verifier().name(), &PersonId::new(&person)?, &public_key));
             Ok(())
         }
+        Command::Backup { data, out } => backup(&data.data, &out),
+        Command::Restore { from, data } => restore(&from, &data.data),
         Command::Rebuild { data, store } => rebuild(&data.data, store),
         Command::Minutes { data, meeting, format, at, public } => {
             print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
@@ -520,6 +540,108 @@ fn rebuild(data: &Path, store: bool) -> Result<(), Failure> {
         println!("{} events are not governance events this build can read", record.undecodable.len());
     }
     Ok(())
+}
+
+fn backup(data: &Path, out: &Path) -> Result<(), Failure> {
+    if std::fs::symlink_metadata(out).is_ok() {
+        return Err(format!(
+            "{} exists: a backup is written to a new path, never over another; choose another --out",
+            out.display()
+        )
+        .into());
+    }
+    let started = std::time::Instant::now();
+    // Written beside its place and renamed into it once it verifies, so
+    // that a path named as a backup always holds a whole one.
+    let mut partial = out.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    if std::fs::symlink_metadata(&partial).is_ok() {
+        std::fs::remove_dir_all(&partial)
+            .map_err(|e| format!("removing {}, left by a backup that did not finish: {e}", partial.display()))?;
+    }
+    let copied = match crate::backup::copy_data_directory(data, &partial) {
+        Ok(copied) => copied,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&partial);
+            return Err(error.into());
+        }
+    };
+    print_copied(&copied);
+    println!("verifying the copy, as `minutebook verify` does:");
+    verify(&partial, None, false, false).map_err(|failure| Failure {
+        message: format!("{}; the copy is left in {} to look into", failure.message, partial.display()),
+        code: failure.code,
+    })?;
+    std::fs::rename(&partial, out)?;
+    let parent = out.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    crate::backup::sync_directory(parent)?;
+    let checkpoint = &copied.journal.checkpoint.checkpoint;
+    println!(
+        "backed up {} to {} in {:.1} s: {} events, checkpoint of tree size {}, root {}",
+        data.display(),
+        out.display(),
+        started.elapsed().as_secs_f64(),
+        copied.journal.n_events,
+        checkpoint.tree_size,
+        checkpoint.root
+    );
+    Ok(())
+}
+
+fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
+    if std::fs::symlink_metadata(data).is_ok() && !crate::backup::is_empty_directory(data) {
+        return Err(format!(
+            "{} is not empty: restore writes only into a new or empty directory, so that two logs never mix",
+            data.display()
+        )
+        .into());
+    }
+    let copied = crate::backup::copy_data_directory(from, data)?;
+    print_copied(&copied);
+    println!("verifying the restored data directory, as `minutebook verify` does:");
+    verify(data, None, false, false)?;
+    let log = Log::open(data)?;
+    let mut projections = Projections::open(data)?;
+    projections.catch_up(&log.reader())?;
+    projections.flush()?;
+    let checkpoint = &copied.journal.checkpoint.checkpoint;
+    println!(
+        "restored {} events from {} into {}: checkpoint of tree size {}, root {}; \
+         the store and the projections were rebuilt from the journal",
+        copied.journal.n_events,
+        from.display(),
+        data.display(),
+        checkpoint.tree_size,
+        checkpoint.root
+    );
+    Ok(())
+}
+
+fn print_copied(copied: &crate::backup::Copied) {
+    let journal = &copied.journal;
+    println!(
+        "journal: {} frames, {} events, {} bytes, cut after the frame of the checkpoint of tree size {}",
+        journal.n_frames, journal.n_events, journal.journal_bytes, journal.checkpoint.checkpoint.tree_size
+    );
+    if journal.n_payloads_reread > 0 {
+        println!(
+            "note: {} payloads were being written as they were copied, and were read again",
+            journal.n_payloads_reread
+        );
+    }
+    if journal.n_payloads_zeroed > 0 {
+        println!(
+            "note: {} redacted payloads were still being cleared, and were cleared in the copy",
+            journal.n_payloads_zeroed
+        );
+    }
+    println!("papers: {} copied, each checked against the hash it is named by", copied.n_papers);
+    let files: Vec<String> = copied.files.iter().map(|path| path.display().to_string()).collect();
+    println!("files: {}", files.join(", "));
+    for path in &copied.skipped {
+        println!("note: left out {}, which is neither a file nor a directory", path.display());
+    }
 }
 
 fn print_minutes(

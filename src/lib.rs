@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod backup;
 mod bench;
 mod bench_api;
 mod bench_projections;

@@ -5,6 +5,7 @@
 //! This crate knows nothing of meetings or of HTTP. It stores events as
 //! opaque payloads in envelopes whose bytes docs/LOG-FORMAT.md specifies.
 
+pub mod backup;
 pub mod catalogue;
 pub mod checkpoint;
 pub mod envelope;

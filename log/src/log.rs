@@ -169,9 +169,9 @@ pub(crate) enum PayloadRef {
 
 /// A payload region whose bytes a committed redaction still has to zero.
 #[derive(Serialize, Deserialize)]
-struct Scrub {
-    offset: u64,
-    len: u64,
+pub(crate) struct Scrub {
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
 }
 
 /// The log's head, rewritten by every group commit.

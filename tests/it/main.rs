@@ -4,6 +4,7 @@ mod support;
 mod webdriver;
 
 mod api;
+mod backup;
 mod bundle;
 mod checkpoint;
 mod cli;

@@ -1,0 +1,184 @@
+//! Copying a data directory while `minutebook serve` may be writing to it:
+//! what `minutebook backup` and `minutebook restore` share
+//! (docs/OPERATIONS.md).
+//!
+//! A data directory holds the record (the journal), what it cannot be
+//! checked or continued without (the log's keys and FORMAT), what the
+//! server keeps beside it (API tokens, papers, anything else an operator
+//! put there), and caches derived from the journal (sled/ and
+//! projections/). The copy takes the first three and leaves the caches,
+//! which the copy rebuilds when it is opened. It takes no lock and writes
+//! nothing in the directory it copies: the journal is copied by
+//! `minutebook_log::backup::copy_journal`, which cuts it at a frame
+//! boundary a signed checkpoint covers, and it is copied before papers/,
+//! so that every paper its events name is already there. FORMAT is
+//! written last: a directory with a FORMAT file is complete.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use minutebook_log::backup::{copy_journal, JournalCopy};
+use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
+use minutebook_log::{FORMAT_FILE, LOCK_FILE};
+use minutebook_projections::store::PROJECTIONS_DIRECTORY;
+
+use crate::api::papers::PAPERS_DIRECTORY;
+use crate::api::tokens::TOKENS_FILE;
+
+/// What a copy of a data directory holds.
+pub struct Copied {
+    pub journal: JournalCopy,
+    /// Papers copied, each checked against the hash it is named by.
+    pub n_papers: u64,
+    /// The other files copied, by their path in the directory.
+    pub files: Vec<PathBuf>,
+    /// Entries left out because they are neither files nor directories.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Copies the data directory `from` into `to`, a directory that does not
+/// exist or is empty; see the module's comment.
+pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, String> {
+    create_directory(to, mode_of(from)?)?;
+    let journal = copy_journal(from, &to.join(JOURNAL_FILE)).map_err(|error| error.to_string())?;
+    let mut copied = Copied { journal, n_papers: 0, files: Vec::new(), skipped: Vec::new() };
+    for entry in read_directory(from)? {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == JOURNAL_FILE || name == FORMAT_FILE || is_derived_or_transient(&name) {
+            continue;
+        }
+        if name == PAPERS_DIRECTORY && entry.path().is_dir() {
+            copied.n_papers = copy_papers(&entry.path(), &to.join(PAPERS_DIRECTORY))?;
+            continue;
+        }
+        copy_tree(&entry.path(), &to.join(&*name), Path::new(&*name), &mut copied)?;
+    }
+    copy_file(&from.join(FORMAT_FILE), &to.join(FORMAT_FILE))?;
+    sync_directory(to)?;
+    copied.files.sort();
+    Ok(copied)
+}
+
+/// Whether an entry at the top of a data directory is left out of a copy:
+/// the lock, a cache of the journal (sled/, projections/, and a damaged
+/// one moved aside as `sled.damaged-…`), or a file being replaced.
+fn is_derived_or_transient(name: &str) -> bool {
+    let cache = |prefix: &str| name == prefix || name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
+    name == LOCK_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || name == format!("{TOKENS_FILE}.new")
+}
+
+/// Copies papers/, checking each paper against the BLAKE3 hash it is
+/// named by; files of other names (uploads in progress) are left out.
+fn copy_papers(from: &Path, to: &Path) -> Result<u64, String> {
+    create_directory(to, mode_of(from)?)?;
+    let mut n_papers = 0;
+    for entry in read_directory(from)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(expected) = blake3::Hash::from_hex(&name) else { continue };
+        let mut hasher = blake3::Hasher::new();
+        copy_file_through(&entry.path(), &to.join(&name), &mut hasher)?;
+        if hasher.finalize() != expected {
+            return Err(format!(
+                "paper {} does not hash to its name, so it is not the paper the record names; \
+                 no copy was made (run `minutebook verify` on the data directory)",
+                entry.path().display()
+            ));
+        }
+        n_papers += 1;
+    }
+    sync_directory(to)?;
+    Ok(n_papers)
+}
+
+/// Copies a file, or a directory and everything in it, one directory at a
+/// time; `relative` names it in the report.
+fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Result<(), String> {
+    let mut pending = vec![(from.to_owned(), to.to_owned(), relative.to_owned())];
+    let mut directories = Vec::new();
+    while let Some((from, to, relative)) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&from).map_err(|e| format!("reading {}: {e}", from.display()))?;
+        if metadata.is_file() {
+            copy_file(&from, &to)?;
+            copied.files.push(relative);
+        } else if metadata.is_dir() {
+            create_directory(&to, mode_of(&from)?)?;
+            for entry in read_directory(&from)? {
+                pending.push((entry.path(), to.join(entry.file_name()), relative.join(entry.file_name())));
+            }
+            directories.push(to);
+        } else {
+            copied.skipped.push(relative);
+        }
+    }
+    directories.iter().try_for_each(|directory| sync_directory(directory))
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
+    copy_file_through(from, to, &mut std::io::sink())
+}
+
+/// Copies a file to a new file of the same mode, passing its bytes
+/// through `tee` too, and fsyncs the copy.
+fn copy_file_through(from: &Path, to: &Path, tee: &mut dyn Write) -> Result<(), String> {
+    let reading = |e: std::io::Error| format!("reading {}: {e}", from.display());
+    let writing = |e: std::io::Error| format!("writing {}: {e}", to.display());
+    let mut source = File::open(from).map_err(reading)?;
+    let mode = source.metadata().map_err(reading)?.permissions().mode() & 0o777;
+    let target = OpenOptions::new().write(true).create_new(true).mode(mode).open(to).map_err(writing)?;
+    let mut both = Tee { file: &target, tee };
+    std::io::copy(&mut source, &mut both)
+        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))?;
+    target.sync_all().map_err(writing)
+}
+
+/// A writer that writes to a file and to another writer.
+struct Tee<'a> {
+    file: &'a File,
+    tee: &'a mut dyn Write,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n_bytes = self.file.write(bytes)?;
+        self.tee.write_all(&bytes[..n_bytes])?;
+        Ok(n_bytes)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Creates a directory, or accepts an empty one.
+fn create_directory(path: &Path, mode: u32) -> Result<(), String> {
+    match std::fs::DirBuilder::new().mode(mode).create(path) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && is_empty_directory(path) => Ok(()),
+        Err(error) => Err(format!("creating {}: {error}", path.display())),
+    }
+}
+
+/// The permission bits of a file or directory.
+fn mode_of(path: &Path) -> Result<u32, String> {
+    let metadata = std::fs::metadata(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    Ok(metadata.permissions().mode() & 0o777)
+}
+
+/// Whether `path` is a directory with nothing in it.
+pub fn is_empty_directory(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+fn read_directory(path: &Path) -> Result<Vec<std::fs::DirEntry>, String> {
+    let reading = |e: std::io::Error| format!("reading {}: {e}", path.display());
+    let mut entries = std::fs::read_dir(path).map_err(reading)?.collect::<Result<Vec<_>, _>>().map_err(reading)?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    Ok(entries)
+}
+
+/// fsyncs a directory, so that the entries made in it are durable.
+pub fn sync_directory(path: &Path) -> Result<(), String> {
+    File::open(path).and_then(|directory| directory.sync_all()).map_err(|e| format!("syncing {}: {e}", path.display()))
+}
