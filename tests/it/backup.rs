@@ -94,9 +94,7 @@ fn backups_taken_while_eight_writers_append_verify_and_hold_every_acknowledged_w
         for backup_idx in 0..BACKUPS {
             let before = acknowledged.lock().unwrap().clone();
             let out = backups.path().join(format!("backup-{backup_idx}"));
-            let t = std::time::Instant::now();
             let (code, stdout, stderr) = backup(&scratch.path, &out);
-            eprintln!("backup {backup_idx}: {:?} {}", t.elapsed(), before.len());
             assert_eq!(code, 0, "backup {backup_idx}: {stdout}{stderr}");
             assert!(stdout.contains("ok: everything verifies"), "{stdout}");
             taken.push((out, before));
