@@ -13,13 +13,17 @@
 //! boundary a signed checkpoint covers, and it is copied before papers/,
 //! so that every paper its events name is already there. FORMAT is
 //! written last: a directory with a FORMAT file is complete.
+//!
+//! `update_backup` brings an earlier backup up to date in place (`backup
+//! --incremental`): the journal through `extend_journal`, which adds only
+//! what was appended since, and every other file that is new or changed.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use minutebook_log::backup::{copy_journal, JournalCopy};
+use minutebook_log::backup::{copy_journal, extend_journal, JournalCopy, JOURNAL_ADDED_FILE};
 use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
 use minutebook_log::{FORMAT_FILE, LOCK_FILE};
 use minutebook_projections::store::PROJECTIONS_DIRECTORY;
@@ -27,12 +31,14 @@ use minutebook_projections::store::PROJECTIONS_DIRECTORY;
 use crate::api::papers::PAPERS_DIRECTORY;
 use crate::api::tokens::TOKENS_FILE;
 
-/// What a copy of a data directory holds.
+/// What a copy of a data directory holds, or what an update of a backup
+/// added to it.
 pub struct Copied {
     pub journal: JournalCopy,
     /// Papers copied, each checked against the hash it is named by.
     pub n_papers: u64,
-    /// The other files copied, by their path in the directory.
+    /// The other files copied (new or changed), by their path in the
+    /// directory.
     pub files: Vec<PathBuf>,
     /// Entries left out because they are neither files nor directories.
     pub skipped: Vec<PathBuf>,
@@ -43,6 +49,20 @@ pub struct Copied {
 pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, String> {
     create_directory(to, mode_of(from)?)?;
     let journal = copy_journal(from, &to.join(JOURNAL_FILE)).map_err(|error| error.to_string())?;
+    copy_beside_journal(from, to, journal)
+}
+
+/// Brings the backup `to` (a copy `copy_data_directory` made) up to date
+/// with the data directory `from`: adds to its journal what was appended
+/// since (`extend_journal`), and copies every other file that is new or
+/// changed. Nothing is deleted from the backup.
+pub fn update_backup(from: &Path, to: &Path) -> Result<Copied, String> {
+    let journal = extend_journal(from, to).map_err(|error| error.to_string())?;
+    copy_beside_journal(from, to, journal)
+}
+
+/// Copies what a data directory holds beside its journal, FORMAT last.
+fn copy_beside_journal(from: &Path, to: &Path, journal: JournalCopy) -> Result<Copied, String> {
     let mut copied = Copied { journal, n_papers: 0, files: Vec::new(), skipped: Vec::new() };
     for entry in read_directory(from)? {
         let name = entry.file_name();
@@ -64,10 +84,12 @@ pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, String> {
 
 /// Whether an entry at the top of a data directory is left out of a copy:
 /// the lock, a cache of the journal (sled/, projections/, and a damaged
-/// one moved aside as `sled.damaged-…`), or a file being replaced.
+/// one moved aside as `sled.damaged-…`), or a file being written (tokens
+/// being replaced, frames an incremental backup is adding).
 fn is_derived_or_transient(name: &str) -> bool {
     let cache = |prefix: &str| name == prefix || name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
-    name == LOCK_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || name == format!("{TOKENS_FILE}.new")
+    let transient = name == format!("{TOKENS_FILE}.new") || name == JOURNAL_ADDED_FILE;
+    name == LOCK_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || transient
 }
 
 /// Copies papers/, checking each paper against the BLAKE3 hash it is
@@ -78,6 +100,10 @@ fn copy_papers(from: &Path, to: &Path) -> Result<u64, String> {
     for entry in read_directory(from)? {
         let name = entry.file_name().to_string_lossy().into_owned();
         let Ok(expected) = blake3::Hash::from_hex(&name) else { continue };
+        if to.join(&name).exists() {
+            // Content-addressed, and checked when it was copied.
+            continue;
+        }
         let mut hasher = blake3::Hasher::new();
         copy_file_through(&entry.path(), &to.join(&name), &mut hasher)?;
         if hasher.finalize() != expected {
@@ -101,8 +127,9 @@ fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Re
     while let Some((from, to, relative)) = pending.pop() {
         let metadata = std::fs::symlink_metadata(&from).map_err(|e| format!("reading {}: {e}", from.display()))?;
         if metadata.is_file() {
-            copy_file(&from, &to)?;
-            copied.files.push(relative);
+            if copy_file(&from, &to)? {
+                copied.files.push(relative);
+            }
         } else if metadata.is_dir() {
             create_directory(&to, mode_of(&from)?)?;
             for entry in read_directory(&from)? {
@@ -116,8 +143,24 @@ fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Re
     directories.iter().try_for_each(|directory| sync_directory(directory))
 }
 
-fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
-    copy_file_through(from, to, &mut std::io::sink())
+/// Copies a file to `to` unless `to` holds the same bytes; returns
+/// whether it wrote. A changed file is written beside its place and
+/// renamed into it.
+fn copy_file(from: &Path, to: &Path) -> Result<bool, String> {
+    let Ok(old) = std::fs::read(to) else {
+        copy_file_through(from, to, &mut std::io::sink())?;
+        return Ok(true);
+    };
+    if std::fs::read(from).map_err(|e| format!("reading {}: {e}", from.display()))? == old {
+        return Ok(false);
+    }
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    copy_file_through(from, &partial, &mut std::io::sink())?;
+    std::fs::rename(&partial, to).map_err(|e| format!("renaming {} to {}: {e}", partial.display(), to.display()))?;
+    Ok(true)
 }
 
 /// Copies a file to a new file of the same mode, passing its bytes
@@ -151,11 +194,12 @@ impl Write for Tee<'_> {
     }
 }
 
-/// Creates a directory, or accepts an empty one.
+/// Creates a directory, or accepts one that exists (an empty one to
+/// restore into, or one of a backup being updated).
 fn create_directory(path: &Path, mode: u32) -> Result<(), String> {
     match std::fs::DirBuilder::new().mode(mode).create(path) {
         Ok(()) => Ok(()),
-        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && is_empty_directory(path) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
         Err(error) => Err(format!("creating {}: {error}", path.display())),
     }
 }

@@ -146,6 +146,9 @@ enum Command {
         /// The backup to create: a new directory, itself a data directory that verifies and opens.
         #[arg(long)]
         out: PathBuf,
+        /// If --out is a backup of this log, add to it only what was appended since (else make one).
+        #[arg(long)]
+        incremental: bool,
     },
     /// Restore a backup into a new or empty data directory: copy, verify, and rebuild the store and projections.
     Restore {
@@ -428,7 +431,13 @@ fn try_main() -> Result<(), Failure> {
             print!("{}", key_registration_statement(log.verifier().name(), &PersonId::new(&person)?, &public_key));
             Ok(())
         }
-        Command::Backup { data, out } => backup(&data.data, &out),
+        Command::Backup { data, out, incremental } => {
+            if incremental && std::fs::symlink_metadata(&out).is_ok() {
+                update_backup(&data.data, &out)
+            } else {
+                backup(&data.data, &out)
+            }
+        }
         Command::Restore { from, data } => restore(&from, &data.data),
         Command::Rebuild { data, store } => rebuild(&data.data, store),
         Command::Minutes { data, meeting, format, at, public } => {
@@ -589,6 +598,29 @@ fn backup(data: &Path, out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+fn update_backup(data: &Path, out: &Path) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let copied = crate::backup::update_backup(data, out)?;
+    print_copied(&copied);
+    println!("verifying the backup, as `minutebook verify` does:");
+    verify(out, None, false, false).map_err(|failure| Failure {
+        message: format!("{}; make a full backup to a new path", failure.message),
+        code: failure.code,
+    })?;
+    let journal = &copied.journal;
+    println!(
+        "added {} events to the backup {} of {} in {:.1} s: {} events, checkpoint of tree size {}, root {}",
+        journal.n_events - journal.start_events,
+        out.display(),
+        data.display(),
+        started.elapsed().as_secs_f64(),
+        journal.n_events,
+        journal.checkpoint.checkpoint.tree_size,
+        journal.checkpoint.checkpoint.root
+    );
+    Ok(())
+}
+
 fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
     if std::fs::symlink_metadata(data).is_ok() && !crate::backup::is_empty_directory(data) {
         return Err(format!(
@@ -620,6 +652,15 @@ fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
 
 fn print_copied(copied: &crate::backup::Copied) {
     let journal = &copied.journal;
+    if journal.start_bytes > 0 {
+        println!(
+            "journal: {} events added (bytes {} to {}) to the backup's {}",
+            journal.n_events - journal.start_events,
+            journal.start_bytes,
+            journal.journal_bytes,
+            journal.start_events
+        );
+    }
     println!(
         "journal: {} frames, {} events, {} bytes, cut after the frame of the checkpoint of tree size {}",
         journal.n_frames, journal.n_events, journal.journal_bytes, journal.checkpoint.checkpoint.tree_size
@@ -638,7 +679,7 @@ fn print_copied(copied: &crate::backup::Copied) {
     }
     println!("papers: {} copied, each checked against the hash it is named by", copied.n_papers);
     let files: Vec<String> = copied.files.iter().map(|path| path.display().to_string()).collect();
-    println!("files: {}", files.join(", "));
+    println!("files: {}", if files.is_empty() { "none new or changed".to_owned() } else { files.join(", ") });
     for path in &copied.skipped {
         println!("note: left out {}, which is neither a file nor a directory", path.display());
     }

@@ -23,6 +23,12 @@
 //! Last, the live journal is fdatasynced through a read-only handle, so
 //! that the copy never holds a frame the live log could still lose in a
 //! power failure: the two never disagree about a signed tree size.
+//!
+//! An incremental backup (`extend_journal`) reads the backup's own frames
+//! to find where it ends, compares its bytes with the live journal's (they
+//! may differ only where the live log has since zeroed a redacted payload,
+//! and a redaction in what is added must say so), then copies the rest as
+//! above, at the same offsets.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
@@ -61,6 +67,11 @@ pub struct JournalCopy {
     pub n_events: u64,
     /// The copy's length: the end of its last frame.
     pub journal_bytes: u64,
+    /// Where this copy began: 0, or the length of the backup's journal
+    /// that `extend_journal` added to.
+    pub start_bytes: u64,
+    /// The events the backup held before `extend_journal` added to it.
+    pub start_events: u64,
     /// The latest checkpoint in the copy, which covers every event in it.
     pub checkpoint: SignedCheckpoint,
     /// Payloads copied while their frame was being written, read again
@@ -117,8 +128,153 @@ pub fn copy_journal_with(
     // module's comment); fdatasync writes no byte that was not written.
     live.sync_data().map_err(store_io("syncing the live journal"))?;
     let mut walk = Walk::new(&signer, &live, live_path, &copy);
-    walk.run()?;
-    walk.finish()
+    if let Stop::Corrupt(why) = walk.run()? {
+        walk.wait_in_flight(why)?;
+    }
+    Ok(walk.finish()?.0)
+}
+
+/// Adds to the journal of the backup `backup` (a data directory that
+/// `copy_journal` or this function wrote) what the live journal of `data`
+/// holds past it, cut as `copy_journal` cuts. The backup's journal must
+/// be a prefix of the live one, but for payloads the live log has zeroed
+/// since, which a redaction in what is added must account for. What is
+/// added is copied and checked in a file beside the backup's journal
+/// first, so that the journal itself only ever gets whole frames at its
+/// end, over zeros; if anything is refused, it is left as it was.
+pub fn extend_journal(data: &Path, backup: &Path) -> Result<JournalCopy> {
+    check_format(data)?;
+    check_format(backup)?;
+    let signer = read_signer(data)?;
+    if read_signer(backup)?.to_skey() != signer.to_skey() {
+        return Err(Error::data_directory(backup, "holds another log's key: it is no backup of this log"));
+    }
+    let live_path = data.join(JOURNAL_FILE);
+    let live = match File::open(&live_path) {
+        Ok(file) => file,
+        // Nothing was ever appended: there is nothing to add.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            File::open("/dev/null").map_err(|error| Error::io(format!("opening {}", live_path.display()), error))?
+        }
+        Err(error) => return Err(Error::io(format!("opening {}", live_path.display()), error)),
+    };
+    let journal_path = backup.join(JOURNAL_FILE);
+    let journal = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&journal_path)
+        .map_err(|error| Error::io(format!("opening {}", journal_path.display()), error))?;
+    let added = Added::create(backup.join(JOURNAL_ADDED_FILE))?;
+    let mut walk = Walk::new(&signer, &live, live_path, &journal);
+    walk.check_payloads = false;
+    // The backup's own frames end in the clean end, or in part of a frame
+    // an extension that did not finish left, never in damage.
+    if let Stop::Corrupt(why) = walk.run()? {
+        return Err(corruption(&journal_path, walk.offset, walk.seq, &why));
+    }
+    let start = walk.offset;
+    if walk.covered.as_ref().map_or(0, |covered| covered.end) != start {
+        return Err(Error::data_directory(backup, "has a journal whose last frame no checkpoint covers"));
+    }
+    walk.zeroed_since = zeroed_since(&journal, &live, start, &walk.live_path)?;
+    let start_events = walk.seq;
+    let live_len = live.metadata().map_err(store_io("reading the journal's length"))?.len();
+    if live_len < start {
+        return Err(Error::corrupt(format!(
+            "the live journal {} is {live_len} bytes long, shorter than the backup's {start}",
+            walk.live_path.display()
+        )));
+    }
+    copy_range(&live, &added.file, start, live_len).map_err(store_io("copying the journal"))?;
+    if live_len > start {
+        live.sync_data().map_err(store_io("syncing the live journal"))?;
+    }
+    walk.check_payloads = true;
+    walk.copy = &added.file;
+    walk.copy_start = start;
+    if let Stop::Corrupt(why) = walk.run()? {
+        walk.wait_in_flight(why)?;
+    }
+    let (mut copied, earlier_scrubs) = walk.finish()?;
+    copied.start_bytes = start;
+    copied.start_events = start_events;
+    // The frames added go after the backup's last, over zeros: a crash
+    // part way leaves a torn last frame, which the next extension cuts.
+    let end = copied.journal_bytes;
+    let to_journal = |error| Error::io(format!("writing {}", journal_path.display()), error);
+    journal.set_len(start).and_then(|()| journal.set_len(end)).map_err(to_journal)?;
+    copy_range(&added.file, &journal, start, end).map_err(to_journal)?;
+    journal.sync_all().map_err(to_journal)?;
+    copied.n_payloads_zeroed += zero_regions(&journal, &earlier_scrubs)?;
+    journal.sync_all().map_err(to_journal)?;
+    Ok(copied)
+}
+
+/// The file beside a backup's journal where `extend_journal` copies what
+/// it adds, at the same offsets (the bytes before them are a hole).
+pub const JOURNAL_ADDED_FILE: &str = "journal.adding";
+
+/// The file `extend_journal` copies into, removed when it is done.
+struct Added {
+    file: File,
+    path: PathBuf,
+}
+
+impl Added {
+    fn create(path: PathBuf) -> Result<Added> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|error| Error::io(format!("creating {}", path.display()), error))?;
+        Ok(Added { file, path })
+    }
+}
+
+impl Drop for Added {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The ranges of `0..end` where the backup's journal holds bytes the live
+/// one has since zeroed (a redaction); any other difference refuses.
+fn zeroed_since(copy: &File, live: &File, end: u64, live_path: &Path) -> Result<Vec<(u64, u64)>> {
+    let mut copy_buffer = vec![0u8; COPY_CHUNK_BYTES];
+    let mut live_buffer = vec![0u8; COPY_CHUNK_BYTES];
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut at = 0u64;
+    while at < end {
+        let n_bytes = COPY_CHUNK_BYTES.min((end - at) as usize);
+        copy.read_exact_at(&mut copy_buffer[..n_bytes], at).map_err(store_io("reading the backup's journal"))?;
+        live.read_exact_at(&mut live_buffer[..n_bytes], at).map_err(store_io("reading the live journal"))?;
+        if copy_buffer[..n_bytes] == live_buffer[..n_bytes] {
+            at += n_bytes as u64;
+            continue;
+        }
+        for idx in 0..n_bytes {
+            if copy_buffer[idx] == live_buffer[idx] {
+                continue;
+            }
+            let offset = at + idx as u64;
+            if live_buffer[idx] != 0 {
+                return Err(Error::corrupt(format!(
+                    "the backup's journal is not a prefix of {}: they differ at offset {offset}; \
+                     make a full backup to a new path",
+                    live_path.display()
+                )));
+            }
+            match ranges.last_mut() {
+                Some((_, range_end)) if *range_end == offset => *range_end = offset + 1,
+                _ => ranges.push((offset, offset + 1)),
+            }
+        }
+        at += n_bytes as u64;
+    }
+    Ok(ranges)
 }
 
 /// What a copy of a journal with no frame holds: the empty tree's
@@ -137,6 +293,8 @@ fn empty_copy(signer: &NoteSigner) -> JournalCopy {
         n_frames: 0,
         n_events: 0,
         journal_bytes: 0,
+        start_bytes: 0,
+        start_events: 0,
         checkpoint: SignedCheckpoint { note, checkpoint },
         n_payloads_reread: 0,
         n_payloads_zeroed: 0,
@@ -145,10 +303,15 @@ fn empty_copy(signer: &NoteSigner) -> JournalCopy {
 
 /// Copies the first `len` bytes of `from` into `to`, at the same offsets.
 fn copy_bytes(from: &File, to: &File, len: u64) -> std::io::Result<()> {
+    copy_range(from, to, 0, len)
+}
+
+/// Copies the bytes `start..end` of `from` into `to`, at the same offsets.
+fn copy_range(from: &File, to: &File, start: u64, end: u64) -> std::io::Result<()> {
     let mut buffer = vec![0u8; COPY_CHUNK_BYTES];
-    let mut at = 0u64;
-    while at < len {
-        let n_bytes = COPY_CHUNK_BYTES.min((len - at) as usize);
+    let mut at = start;
+    while at < end {
+        let n_bytes = COPY_CHUNK_BYTES.min((end - at) as usize);
         from.read_exact_at(&mut buffer[..n_bytes], at)?;
         to.write_all_at(&buffer[..n_bytes], at)?;
         at += n_bytes as u64;
@@ -192,6 +355,22 @@ struct Walk<'a> {
     scrubs: Vec<(u64, Scrub)>,
     unmatched: Vec<Unmatched>,
     n_payloads_reread: u64,
+    /// Whether payloads are checked (not in a backup's own frames, which
+    /// were checked when they were copied).
+    check_payloads: bool,
+    /// Ranges a redaction in the frames read must account for.
+    zeroed_since: Vec<(u64, u64)>,
+    /// Where `copy` starts holding the journal's bytes (what lies before
+    /// is in the backup's journal).
+    copy_start: u64,
+}
+
+/// Why a walk stopped.
+enum Stop {
+    /// The clean end, or a torn write after the last frame.
+    End,
+    /// Neither a frame nor the end: a frame being written, or damage.
+    Corrupt(String),
 }
 
 impl<'a> Walk<'a> {
@@ -210,16 +389,19 @@ impl<'a> Walk<'a> {
             scrubs: Vec::new(),
             unmatched: Vec::new(),
             n_payloads_reread: 0,
+            check_payloads: true,
+            zeroed_since: Vec::new(),
+            copy_start: 0,
         }
     }
 
     /// Reads frames until the copy holds no more.
-    fn run(&mut self) -> Result<()> {
+    fn run(&mut self) -> Result<Stop> {
         loop {
             match examine(&self.frame_key, self.copy, self.offset, self.seq)? {
                 FrameAt::Frame(frame) => self.take(frame)?,
-                FrameAt::End | FrameAt::Torn { .. } => return Ok(()),
-                FrameAt::Corrupt(why) => return self.wait_in_flight(why),
+                FrameAt::End | FrameAt::Torn { .. } => return Ok(Stop::End),
+                FrameAt::Corrupt(why) => return Ok(Stop::Corrupt(why)),
             }
         }
     }
@@ -232,7 +414,7 @@ impl<'a> Walk<'a> {
             match key.first() {
                 Some(b'e') => {
                     let record: Record = decode("a journal frame's event record", value)?;
-                    if let PayloadRef::Stored { offset, len } = record.payload {
+                    if let (PayloadRef::Stored { offset, len }, true) = (record.payload, self.check_payloads) {
                         let seq = keys::parse_u64(key).ok_or_else(|| Error::corrupt("malformed event key"))?;
                         let expected = Envelope::from_bytes(&record.envelope)?.payload_hash();
                         self.check_payload(seq, offset, u64::from(len), frame.end, &expected)?;
@@ -311,22 +493,30 @@ impl<'a> Walk<'a> {
     }
 
     /// Cuts the copy after the last frame a checkpoint covers, zeroes the
-    /// payloads redactions removed, and syncs it.
-    fn finish(self) -> Result<JournalCopy> {
+    /// payloads redactions removed, and syncs it. Returns what it copied,
+    /// and the payload regions to zero that lie before the copy's start.
+    fn finish(self) -> Result<(JournalCopy, Regions)> {
         let Some(Covered { end, n_frames, n_events, note }) = self.covered else {
             // No frame is covered: the copy is the empty log.
             self.copy.set_len(0).map_err(store_io("cutting the journal's copy"))?;
             self.copy.sync_all().map_err(store_io("syncing the journal's copy"))?;
-            return Ok(empty_copy(self.signer));
+            return Ok((empty_copy(self.signer), Vec::new()));
         };
         // Only the redactions of frames in the copy count.
         let scrubs: Vec<&Scrub> =
             self.scrubs.iter().filter(|(frame_idx, _)| *frame_idx < n_frames).map(|(_, scrub)| scrub).collect();
+        let redacted = |offset: u64, len: u64| {
+            scrubs.iter().any(|scrub| scrub.offset <= offset && offset + len <= scrub.offset + scrub.len)
+        };
+        if let Some((start, _)) = self.zeroed_since.iter().find(|(start, end)| !redacted(*start, end - start)) {
+            return Err(Error::corrupt(format!(
+                "the backup's journal holds bytes at offset {start} that {} has since zeroed, \
+                 and no redaction says why; make a full backup to a new path",
+                self.live_path.display()
+            )));
+        }
         for unmatched in &self.unmatched {
-            let redacted = scrubs.iter().any(|scrub| {
-                scrub.offset <= unmatched.offset && unmatched.offset + unmatched.len <= scrub.offset + scrub.len
-            });
-            if unmatched.offset < end && !redacted {
+            if unmatched.offset < end && !redacted(unmatched.offset, unmatched.len) {
                 return Err(Error::corrupt(format!(
                     "event {}'s payload at offset {} of journal {} does not match its salted hash; \
                      no copy was made (run `minutebook verify` on the data directory)",
@@ -337,28 +527,48 @@ impl<'a> Walk<'a> {
             }
         }
         self.copy.set_len(end).map_err(store_io("cutting the journal's copy"))?;
-        let mut n_payloads_zeroed = 0;
-        for scrub in scrubs {
-            let mut bytes = vec![0u8; scrub.len as usize];
-            self.copy.read_exact_at(&mut bytes, scrub.offset).map_err(store_io("reading the journal's copy"))?;
-            if bytes.iter().any(|byte| *byte != 0) {
-                bytes.fill(0);
-                self.copy.write_all_at(&bytes, scrub.offset).map_err(store_io("zeroing a redacted payload"))?;
-                n_payloads_zeroed += 1;
-            }
-        }
+        let regions = scrubs.iter().map(|scrub| (scrub.offset, scrub.len));
+        let (earlier, here): (Regions, Regions) = regions.partition(|(offset, _)| *offset < self.copy_start);
+        let n_payloads_zeroed = zero_regions(self.copy, &here)?;
         self.copy.sync_all().map_err(store_io("syncing the journal's copy"))?;
         let checkpoint = self.signer.verifier().open(&note)?;
-        assert_eq!(checkpoint.tree_size, n_events, "the covering checkpoint's size is the copy's length");
-        Ok(JournalCopy {
+        if checkpoint.tree_size != n_events {
+            return Err(Error::corrupt(format!(
+                "the checkpoint stored as that of tree size {n_events} is of tree size {}",
+                checkpoint.tree_size
+            )));
+        }
+        let copied = JournalCopy {
             n_frames,
             n_events,
             journal_bytes: end,
+            start_bytes: 0,
+            start_events: 0,
             checkpoint: SignedCheckpoint { note, checkpoint },
             n_payloads_reread: self.n_payloads_reread,
             n_payloads_zeroed,
-        })
+        };
+        Ok((copied, earlier))
     }
+}
+
+/// Byte regions of a journal: (offset, length).
+type Regions = Vec<(u64, u64)>;
+
+/// Zeroes the regions (offset, length) of `file` that are not zero yet;
+/// returns how many it zeroed.
+fn zero_regions(file: &File, regions: &[(u64, u64)]) -> Result<u64> {
+    let mut n_zeroed = 0;
+    for (offset, len) in regions {
+        let mut bytes = vec![0u8; *len as usize];
+        file.read_exact_at(&mut bytes, *offset).map_err(store_io("reading a redacted payload"))?;
+        if bytes.iter().any(|byte| *byte != 0) {
+            bytes.fill(0);
+            file.write_all_at(&bytes, *offset).map_err(store_io("zeroing a redacted payload"))?;
+            n_zeroed += 1;
+        }
+    }
+    Ok(n_zeroed)
 }
 
 fn matches_hash(salt_and_payload: &[u8], expected: &PayloadHash) -> bool {

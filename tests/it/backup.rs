@@ -56,7 +56,7 @@ fn check_backup_holds(out: &Path, acknowledged: &[(Seq, EventId)]) {
 }
 
 #[test]
-fn backups_taken_while_eight_writers_append_verify_and_hold_every_acknowledged_write() {
+fn backups_taken_or_updated_while_eight_writers_append_verify_and_hold_every_acknowledged_write() {
     let scratch = Scratch::new();
     let log = scratch.open();
     let backups = tempfile::tempdir().unwrap();
@@ -91,8 +91,18 @@ fn backups_taken_while_eight_writers_append_verify_and_hold_every_acknowledged_w
                 }
             });
         }
+        // Every other backup is a new one, and the others update one
+        // backup with what was appended since (checked at once, since the
+        // next update changes it).
+        let rolling = backups.path().join("rolling");
         for backup_idx in 0..BACKUPS {
             let before = acknowledged.lock().unwrap().clone();
+            if backup_idx % 2 == 1 {
+                let (code, stdout, stderr) = backup_incremental(&scratch.path, &rolling);
+                assert_eq!(code, 0, "backup {backup_idx}: {stdout}{stderr}");
+                check_backup_holds(&rolling, &before);
+                continue;
+            }
             let out = backups.path().join(format!("backup-{backup_idx}"));
             let (code, stdout, stderr) = backup(&scratch.path, &out);
             assert_eq!(code, 0, "backup {backup_idx}: {stdout}{stderr}");
@@ -341,6 +351,15 @@ fn a_copy_of_a_damaged_journal_is_refused_and_the_journal_left_as_found() {
     assert_eq!(directory_bytes(&scratch.path), source, "the refused backup changed the data directory");
 }
 
+/// Appends a redaction of event 1's payload, with the event recording it.
+fn redact_event_1(log: &Log) {
+    let redaction = AppendBatch::new()
+        .expect("meeting/M-1", ExpectedVersion::Any)
+        .event(event("meeting/M-1", b"payload.redacted"))
+        .redact(Seq(1), "personal data: UK GDPR Art. 17, minute 412");
+    log.append(redaction).unwrap();
+}
+
 #[test]
 fn a_payload_redacted_before_the_copy_ends_is_not_in_the_copy() {
     let scratch = Scratch::new();
@@ -349,11 +368,7 @@ fn a_payload_redacted_before_the_copy_ends_is_not_in_the_copy() {
         log.append(one(event("meeting/M-1", format!("point {n}: Cllr Smith's address").as_bytes()))).unwrap();
     }
     let before = std::fs::read(scratch.path.join("journal")).unwrap();
-    let redaction = AppendBatch::new()
-        .expect("meeting/M-1", ExpectedVersion::Any)
-        .event(event("meeting/M-1", b"payload.redacted"))
-        .redact(Seq(1), "personal data: UK GDPR Art. 17, minute 412");
-    log.append(redaction).unwrap();
+    redact_event_1(&log);
     drop(log);
     let live = std::fs::read(scratch.path.join("journal")).unwrap();
     let at = find(&before, b"point 1: Cllr Smith's address");
@@ -366,4 +381,102 @@ fn a_payload_redacted_before_the_copy_ends_is_not_in_the_copy() {
     let copied = copied.unwrap();
     assert_eq!((copied.n_events, copied.n_payloads_zeroed), (4, 1));
     assert_eq!(bytes, live[..end], "the redacted payload is zeroed in the copy");
+}
+
+/// Runs `minutebook backup --incremental`.
+fn backup_incremental(data: &Path, out: &Path) -> (i32, String, String) {
+    run_cli(&["backup", "--incremental", "--data", path_arg(data), "--out", path_arg(out)])
+}
+
+#[test]
+fn an_incremental_backup_adds_what_was_appended_since_and_refuses_another_log() {
+    let scratch = Scratch::new();
+    let log = scratch.open();
+    let mut acknowledged = Vec::new();
+    let append = |log: &Log, acknowledged: &mut Vec<(Seq, EventId)>, text: &str| {
+        let new = event("meeting/M-1", text.as_bytes());
+        let event_id = new.event_id;
+        acknowledged.push((log.append(one(new)).unwrap().events[0].seq, event_id));
+    };
+    for n in 0..3 {
+        append(&log, &mut acknowledged, &format!("point {n}: Cllr Smith's address"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("backup");
+    // The first --incremental makes a whole backup.
+    let (code, stdout, stderr) = backup_incremental(&scratch.path, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let first = std::fs::read(out.join("journal")).unwrap();
+
+    for n in 3..6 {
+        append(&log, &mut acknowledged, &format!("point {n} of the debate"));
+    }
+    redact_event_1(&log);
+    drop(log);
+    let (code, stdout, stderr) = backup_incremental(&scratch.path, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("added 4 events to the backup"), "{stdout}");
+    check_backup_holds(&out, &acknowledged);
+    let live = std::fs::read(scratch.path.join("journal")).unwrap();
+    let extended = std::fs::read(out.join("journal")).unwrap();
+    assert_eq!(extended, live[..frame_extents(&live).last().unwrap().1], "the backup's journal is the live one's");
+    let at = find(&first, b"point 1: Cllr Smith's address");
+    assert!(extended[at - 16..at + 29].iter().all(|byte| *byte == 0), "the redacted payload is zeroed in the backup");
+    assert_eq!(extended[..at - 16], first[..at - 16], "the backup's bytes before it were kept");
+
+    let (code, stdout, stderr) = backup_incremental(&scratch.path, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("added 0 events to the backup"), "{stdout}");
+    assert_eq!(std::fs::read(out.join("journal")).unwrap(), extended);
+    assert!(!out.join(minutebook_log::backup::JOURNAL_ADDED_FILE).exists());
+
+    // An update that stopped half way, writing the frames it added after
+    // the backup's last, left only part of the last one: the backup still
+    // verifies, and the next update cuts that part and carries on.
+    let log = scratch.open();
+    for n in 6..8 {
+        append(&log, &mut acknowledged, &format!("point {n} of the debate"));
+    }
+    drop(log);
+    let live = std::fs::read(scratch.path.join("journal")).unwrap();
+    let (last_start, last_end) = *frame_extents(&live).last().unwrap();
+    let mut interrupted = live[..(last_start + last_end) / 2].to_vec();
+    interrupted.resize(last_end, 0);
+    std::fs::write(out.join("journal"), &interrupted).unwrap();
+    let (code, stdout, stderr) = run_cli(&["verify", "--log-only", path_arg(&out)]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("torn write"), "{stdout}");
+    let (code, stdout, stderr) = backup_incremental(&scratch.path, &out);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("added 1 events to the backup"), "{stdout}");
+    check_backup_holds(&out, &acknowledged);
+    let extended = std::fs::read(out.join("journal")).unwrap();
+    assert_eq!(extended, live[..last_end]);
+
+    // Refused: a backup of another log.
+    let other = Scratch::new();
+    other.open().append(one(event("meeting/M-9", b"another council's point"))).unwrap();
+    let source = directory_bytes(&scratch.path);
+    let backup_bytes = directory_bytes(&out);
+    let (code, _, stderr) = backup_incremental(&other.path, &out);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("holds another log's key: it is no backup of this log"), "{stderr}");
+    assert_eq!(directory_bytes(&out), backup_bytes, "the refused update changed the backup");
+
+    // Refused: a backup whose journal is not the live one's beginning, or
+    // is damaged.
+    for (offset, message) in [
+        (find(&extended, b"point 0"), "the backup's journal is not a prefix of"),
+        (at + 40, "is damaged at offset 608, where the frame of event 1 starts"),
+    ] {
+        let mut tampered = extended.clone();
+        tampered[offset] ^= 0x01;
+        std::fs::write(out.join("journal"), &tampered).unwrap();
+        let backup_bytes = directory_bytes(&out);
+        let (code, _, stderr) = backup_incremental(&scratch.path, &out);
+        assert_eq!(code, 2);
+        assert!(stderr.contains(message), "{stderr}");
+        assert_eq!(directory_bytes(&out), backup_bytes, "the refused update changed the backup");
+    }
+    assert_eq!(directory_bytes(&scratch.path), source, "the refused updates changed the data directory");
 }
