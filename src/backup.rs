@@ -210,6 +210,19 @@ fn mode_of(path: &Path) -> Result<u32, String> {
     Ok(metadata.permissions().mode() & 0o777)
 }
 
+/// Removes everything in a directory, keeping the directory.
+pub fn empty_directory(path: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether `path` is a directory with nothing in it.
 pub fn is_empty_directory(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())

@@ -150,12 +150,12 @@ enum Command {
         #[arg(long)]
         incremental: bool,
     },
-    /// Restore a backup into a new or empty data directory: copy, verify, and rebuild the store and projections.
+    /// Restore a backup into the data directory (--data), which must not exist or be empty: copy, verify,
+    /// and rebuild the store and projections.
     Restore {
         /// The backup (or any data directory, even one in use).
         #[arg(long)]
         from: PathBuf,
-        /// The data directory to restore into: it must not exist or be empty.
         #[command(flatten)]
         data: DataArg,
     },
@@ -629,10 +629,25 @@ fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
         )
         .into());
     }
-    let copied = crate::backup::copy_data_directory(from, data)?;
+    let existed = data.exists();
+    let copied = match crate::backup::copy_data_directory(from, data) {
+        Ok(copied) => copied,
+        Err(error) => {
+            // Take away what was written, leaving the directory as found.
+            let _ = if existed { crate::backup::empty_directory(data) } else { std::fs::remove_dir_all(data) };
+            return Err(error.into());
+        }
+    };
     print_copied(&copied);
     println!("verifying the restored data directory, as `minutebook verify` does:");
-    verify(data, None, false, false)?;
+    verify(data, None, false, false).map_err(|failure| Failure {
+        message: format!(
+            "{}; what was restored is left in {} to look into: do not serve it",
+            failure.message,
+            data.display()
+        ),
+        code: failure.code,
+    })?;
     let log = Log::open(data)?;
     let mut projections = Projections::open(data)?;
     projections.catch_up(&log.reader())?;
@@ -672,10 +687,7 @@ fn print_copied(copied: &crate::backup::Copied) {
         );
     }
     if journal.n_payloads_zeroed > 0 {
-        println!(
-            "note: {} redacted payloads were still being cleared, and were cleared in the copy",
-            journal.n_payloads_zeroed
-        );
+        println!("note: {} payloads the log has redacted were cleared in the copy", journal.n_payloads_zeroed);
     }
     println!("papers: {} copied, each checked against the hash it is named by", copied.n_papers);
     let files: Vec<String> = copied.files.iter().map(|path| path.display().to_string()).collect();

@@ -228,6 +228,23 @@ fn a_restored_backup_verifies_serves_the_same_minutes_and_takes_appends() {
     std::fs::create_dir(&empty).unwrap();
     let (code, stdout, stderr) = run_cli(&["restore", "--from", path_arg(&out), "--data", path_arg(&empty)]);
     assert_eq!(code, 0, "{stdout}{stderr}");
+
+    // Refused: a damaged backup; the directory is left as it was found.
+    let mut journal = std::fs::read(out.join("journal")).unwrap();
+    let at = find(&journal, b"Riverside");
+    journal[at] = b'r';
+    std::fs::write(out.join("journal"), &journal).unwrap();
+    let damaged = directory_bytes(&out);
+    let (fresh, emptied) = (dir.path().join("fresh"), dir.path().join("emptied"));
+    std::fs::create_dir(&emptied).unwrap();
+    for target in [&fresh, &emptied] {
+        let (code, _, stderr) = run_cli(&["restore", "--from", path_arg(&out), "--data", path_arg(target)]);
+        assert_eq!(code, 2);
+        assert!(stderr.contains("does not match its salted hash"), "{stderr}");
+    }
+    assert!(!fresh.exists());
+    assert!(std::fs::read_dir(&emptied).unwrap().next().is_none(), "the refused restore left files behind");
+    assert_eq!(directory_bytes(&out), damaged, "the refused restore changed the backup");
 }
 
 /// The extents of the frames of a journal, read from their headers
