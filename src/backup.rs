@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use minutebook_log::backup::{copy_journal, extend_journal, JournalCopy, JOURNAL_ADDED_FILE};
 use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
-use minutebook_log::{FORMAT_FILE, LOCK_FILE};
+use minutebook_log::{FORMAT_FILE, LOCK_FILE, SPACE_RESERVE_FILE};
 use minutebook_projections::store::PROJECTIONS_DIRECTORY;
 
 use crate::api::papers::PAPERS_DIRECTORY;
@@ -83,13 +83,15 @@ fn copy_beside_journal(from: &Path, to: &Path, journal: JournalCopy) -> Result<C
 }
 
 /// Whether an entry at the top of a data directory is left out of a copy:
-/// the lock, a cache of the journal (sled/, projections/, and a damaged
-/// one moved aside as `sled.damaged-…`), or a file being written (tokens
-/// being replaced, frames an incremental backup is adding).
+/// the lock, a cache of the journal (sled/, projections/, and one moved
+/// aside as `sled.damaged-…` or `sled.replaced-…`), the space reserve (zeros
+/// a directory keeps for opening on a full disk; opening the copy makes its
+/// own), or a file being written (tokens being replaced, frames an
+/// incremental backup is adding).
 fn is_derived_or_transient(name: &str) -> bool {
     let cache = |prefix: &str| name == prefix || name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
     let transient = name == format!("{TOKENS_FILE}.new") || name == JOURNAL_ADDED_FILE;
-    name == LOCK_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || transient
+    name == LOCK_FILE || name == SPACE_RESERVE_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || transient
 }
 
 /// Copies papers/, checking each paper against the BLAKE3 hash it is

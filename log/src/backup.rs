@@ -355,6 +355,8 @@ struct Walk<'a> {
     scrubs: Vec<(u64, Scrub)>,
     unmatched: Vec<Unmatched>,
     n_payloads_reread: u64,
+    /// Whether a torn last frame was read again from the live journal.
+    torn_reread: bool,
     /// Whether payloads are checked (not in a backup's own frames, which
     /// were checked when they were copied).
     check_payloads: bool,
@@ -389,6 +391,7 @@ impl<'a> Walk<'a> {
             scrubs: Vec::new(),
             unmatched: Vec::new(),
             n_payloads_reread: 0,
+            torn_reread: false,
             check_payloads: true,
             zeroed_since: Vec::new(),
             copy_start: 0,
@@ -400,10 +403,24 @@ impl<'a> Walk<'a> {
         loop {
             match examine(&self.frame_key, self.copy, self.offset, self.seq)? {
                 FrameAt::Frame(frame) => self.take(frame)?,
+                // The last frame copied looks torn: the writer was writing
+                // it, and has finished by now (a sector of payloads copied
+                // before it reached them, say). Read its bytes again, once.
+                FrameAt::Torn { end } if !self.torn_reread && self.check_payloads => {
+                    self.torn_reread = true;
+                    self.reread_from_live(self.offset, end)?;
+                }
                 FrameAt::End | FrameAt::Torn { .. } => return Ok(Stop::End),
                 FrameAt::Corrupt(why) => return Ok(Stop::Corrupt(why)),
             }
         }
+    }
+
+    /// Copies `from..to` of the live journal over the copy.
+    fn reread_from_live(&mut self, from: u64, to: u64) -> Result<()> {
+        let mut bytes = vec![0u8; (to - from) as usize];
+        self.live.read_exact_at(&mut bytes, from).map_err(store_io("reading the live journal"))?;
+        self.copy.write_all_at(&bytes, from).map_err(store_io("writing the journal's copy"))
     }
 
     /// Takes a valid frame: checks its payloads and notes its scrubs and

@@ -38,8 +38,8 @@ pub use crate::error::{Conflict, Error, ErrorCategory, Result};
 pub use crate::inspect::{Inspected, JournalReport, StoreReport};
 pub use crate::log::{
     AppendBatch, AppendOutcome, Appended, Event, Log, LogReader, NewEvent, Opened, Payload, Redaction,
-    SignedCheckpoint, Subscription, DATA_FORMAT_VERSION, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE, LOG_PUBLIC_KEY_FILE,
-    QUARANTINE_DIR, STORED_NODE_LEVEL_MIN,
+    SignedCheckpoint, Subscription, DATA_FORMAT_VERSION, DISK_FREE_BYTES_MIN, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE,
+    LOG_PUBLIC_KEY_FILE, QUARANTINE_DIR, SPACE_RESERVE_BYTES, SPACE_RESERVE_FILE, STORED_NODE_LEVEL_MIN,
 };
 pub use crate::types::*;
 pub use crate::verify::{Problem, VerifyReport};

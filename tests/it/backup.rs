@@ -128,6 +128,7 @@ fn a_backup_changes_no_byte_of_its_data_directory_and_refuses_an_existing_output
         minutebook::api::papers::store(&data, b"Agenda pack: Riverside Communities Scrutiny Panel").unwrap();
     std::fs::write(data.join("papers").join(".upload-0011223344556677"), b"an upload in progress").unwrap();
     std::fs::write(data.join("operator-notes.txt"), b"moved from the old server on 2026-03-01\n").unwrap();
+    assert!(data.join("space-reserve").exists(), "opening made the space reserve");
     let source = directory_bytes(&data);
 
     let out = dir.path().join("backup");
@@ -142,7 +143,7 @@ fn a_backup_changes_no_byte_of_its_data_directory_and_refuses_an_existing_output
         assert!(names.contains(&name.to_owned()), "{name} is not in the backup: {names:?}");
     }
     assert!(names.contains(&format!("papers/{}", paper.to_hex())), "{names:?}");
-    for derived in ["LOCK", "sled/", "projections/", "papers/.upload-"] {
+    for derived in ["LOCK", "sled/", "projections/", "papers/.upload-", "space-reserve"] {
         assert!(!names.iter().any(|name| name.starts_with(derived)), "{derived} is in the backup: {names:?}");
     }
     let key_mode =
@@ -309,18 +310,26 @@ fn a_frame_or_payload_copied_while_being_written_is_left_out_or_read_again() {
     assert_eq!(bytes, live[..end]);
 
     // The writer overtook the reader: the last frame's header and body
-    // were copied whole, its payload before it was written.
+    // were copied whole, its payload before it was written (zeros, which
+    // make the frame look torn) or while it was (other bytes).
     let (copied, bytes) = copy_as_seen(&scratch.path, |bytes| {
         let at = find(bytes, b"point 4 of the debate");
         bytes[at - 16..at + 21].fill(0);
+    });
+    assert_eq!(copied.unwrap().n_events, 5);
+    assert_eq!(bytes, live[..end], "the torn frame was read again from the live journal");
+    let (copied, bytes) = copy_as_seen(&scratch.path, |bytes| {
+        let at = find(bytes, b"point 4 of the debate");
+        bytes[at + 3] ^= 0x20;
     });
     assert_eq!(copied.unwrap().n_payloads_reread, 1);
     assert_eq!(bytes, live[..end], "the payload was read again from the live journal");
 
     // The last frame was being written: only its first 30 bytes were seen.
+    // It is read again from the live journal, where it is whole by now.
     let (copied, bytes) = copy_as_seen(&scratch.path, |bytes| bytes[frames[4].0 + 30..].fill(0));
-    assert_eq!(copied.unwrap().n_events, 4);
-    assert_eq!(bytes, live[..frames[4].0]);
+    assert_eq!(copied.unwrap().n_events, 5);
+    assert_eq!(bytes, live[..end]);
 
     // A frame was seen half written, and the frames after it whole.
     let (copied, bytes) =
