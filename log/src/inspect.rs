@@ -133,7 +133,12 @@ fn lock_shared(directory: &Path) -> Result<Option<File>> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(Error::io("opening the lock file", error)),
     };
-    take_lock(&file, directory, false, "for which verify a backup (`minutebook backup`), or stop that process first")?;
+    take_lock(
+        &file,
+        directory,
+        false,
+        "such as `minutebook serve`; verify a backup of it (`minutebook backup`), or stop it first",
+    )?;
     Ok(Some(file))
 }
 
