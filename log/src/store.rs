@@ -367,11 +367,12 @@ impl MemStore {
         self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Applies `batch`, taking its keys and values rather than copying
-    /// them (replaying a journal applies every byte of it).
-    pub fn apply_owned(&self, batch: WriteBatch) {
+    /// Applies the operations of `batch` whose keys `keep` keeps, taking
+    /// their keys and values rather than copying them (replaying a journal
+    /// applies every byte of it).
+    pub fn apply_owned(&self, batch: WriteBatch, keep: impl Fn(&[u8]) -> bool) {
         let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for (key, value) in batch.into_operations() {
+        for (key, value) in batch.into_operations().into_iter().filter(|(key, _)| keep(key)) {
             match value {
                 Some(value) => entries.insert(key, value),
                 None => entries.remove(&key),
