@@ -939,12 +939,17 @@ fn confirm(record: &Record, meeting_id: &MeetingId, by_meeting: &MeetingId, by_i
         None => return Err(cannot(format!("meeting {by_meeting} has not taken agenda item {by_item}"))),
     }
     let events = record.stream_version(&m.stream()).0;
+    // Only a log whose meeting stream began before the meeting was
+    // scheduled (one written around these rules) lacks some of its hashes.
+    let digest = events_digest(m, events).ok_or_else(|| {
+        cannot(format!("the record holds only {} of the {events} events of their stream", m.event_hashes.len()))
+    })?;
     let text = canonical_text(record, meeting_id).expect("a meeting in the record has minutes");
     let event = MinutesConfirmed {
         by_meeting: by_meeting.clone(),
         by_item,
         events,
-        events_digest: events_digest(m, events),
+        events_digest: digest,
         minutes_digest: minutes_digest(&text),
     };
     if let Some(previous) = &m.confirmation {

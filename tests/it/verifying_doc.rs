@@ -218,7 +218,7 @@ fn example() -> Example {
         tree_size: TREE_SIZE,
         tree_root: root(&leaves, TREE_SIZE),
         events: meeting.event_hashes.len() as u64,
-        events_digest: events_digest(meeting, meeting.event_hashes.len() as u64),
+        events_digest: events_digest(meeting, meeting.event_hashes.len() as u64).expect("every event's hash"),
         minutes_digest: minutes_digest(&canonical_text),
     };
     let chair = SigningKey::from_bytes(&CHAIR_SEED);
