@@ -39,7 +39,7 @@ impl Checkpoint {
         format!("{}\n{}\n{}\n", self.origin, self.tree_size, BASE64.encode(self.root.0))
     }
 
-    fn parse_body(body: &str) -> Result<Checkpoint> {
+    pub(crate) fn parse_body(body: &str) -> Result<Checkpoint> {
         let bad = |why: &str| Error::verification(format!("checkpoint body: {why}"));
         let lines: Vec<&str> = body.strip_suffix('\n').ok_or_else(|| bad("no final newline"))?.split('\n').collect();
         let [origin, size, root] = lines[..] else {
