@@ -224,6 +224,16 @@ fn check_frame(
             body.head.len, header.first_seq, header.n_events
         ));
     }
+    // One hash per complete subtree, as `merkle::Frontier` keeps: a head
+    // with more would not fit the store's value limit when applied.
+    if body.head.frontier.len() != body.head.len.count_ones() as usize {
+        return Err(format!(
+            "its body's head has {} tree frontier hashes where a tree of {} events has {}",
+            body.head.frontier.len(),
+            body.head.len,
+            body.head.len.count_ones()
+        ));
+    }
     Ok(Some(ReadFrame { body, end }))
 }
 

@@ -52,6 +52,9 @@ const PROGRESS_EVENTS: u64 = 65_536;
 const WINDOW_EVENTS: u64 = 4_096;
 /// Windows read ahead of the sequential checks.
 const WINDOWS_AHEAD: usize = 4;
+/// Most event ids the pass makes room for before reading any: a few MiB.
+/// The set grows past it as events are read.
+const EVENT_IDS_PREALLOCATED_MAX: usize = 1 << 18;
 
 type Checked = std::result::Result<(), Problem>;
 
@@ -125,7 +128,11 @@ impl LogReader {
             last_recorded_at_us: i64::MIN,
             frontier: Frontier::empty(),
             streams: HashMap::new(),
-            event_ids: HashSet::with_capacity_and_hasher(head.len as usize, IdHashing::new()),
+            // The head's count is not trusted before the events are read.
+            event_ids: HashSet::with_capacity_and_hasher(
+                usize::try_from(head.len).unwrap_or(usize::MAX).min(EVENT_IDS_PREALLOCATED_MAX),
+                IdHashing::new(),
+            ),
             n_checkpoints: 0,
             node_scans: (0..64).map(|_| None).collect(),
         };

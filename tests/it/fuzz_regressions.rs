@@ -4,7 +4,10 @@
 //! Each must now be answered with an error or a report.
 
 use minutebook_log::catalogue::{DomainEvent, MinutesConfirmed, MinutesSigned};
-use minutebook_log::{AppendBatch, EventId, ExpectedVersion, NewEvent};
+use minutebook_log::{
+    fuzzing, AppendBatch, EventId, ExpectedVersion, NewEvent, NoteSigner, FORMAT_FILE, LOG_KEY_FILE,
+    LOG_PUBLIC_KEY_FILE,
+};
 
 use crate::domain::{key_of, m, p, signature, Stage, World, M1, M2};
 use crate::support::run_cli;
@@ -56,4 +59,53 @@ fn a_signature_over_more_events_than_the_stream_holds_is_reported() {
     assert_eq!(code, 1, "{stdout}{stderr}");
     let said = format!("{stdout}{stderr}");
     assert!(said.contains("the statement's events digest is not that of meeting"), "{said}");
+}
+
+/// Writes a data directory from an input of the `verify_journal` fuzz
+/// target: the log's private key text (length-prefixed), then the journal,
+/// whose frames' checksums are sealed with the key as the target does.
+fn crafted_directory(input: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let key_len = usize::from(u16::from_le_bytes([input[0], input[1]]));
+    let (key_text, journal) = input[2..].split_at(key_len);
+    let signer = NoteSigner::from_skey(std::str::from_utf8(key_text).unwrap()).expect("the input's key");
+    let mut journal = journal.to_vec();
+    fuzzing::seal_frames(&fuzzing::journal_key(&signer), &mut journal);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join(FORMAT_FILE), "minutebook data directory format 1\n").unwrap();
+    std::fs::write(data.join(LOG_KEY_FILE), key_text).unwrap();
+    std::fs::write(data.join(LOG_PUBLIC_KEY_FILE), format!("{}\n", signer.verifier().to_vkey())).unwrap();
+    std::fs::write(data.join("journal"), journal).unwrap();
+    (dir, data)
+}
+
+/// `minutebook verify` on a crafted directory reports what is wrong (exit
+/// 1), saying `expected`.
+fn check_verify_reports(input: &[u8], expected: &str) {
+    let (_dir, data) = crafted_directory(input);
+    let (code, stdout, stderr) = run_cli(&["verify", data.to_str().unwrap()]);
+    let said = format!("{stdout}{stderr}");
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains(expected), "{said}");
+}
+
+/// A frame's head with 200 tree frontier hashes: applying it asserted
+/// that the head fits a stored value.
+#[test]
+fn a_head_with_too_many_frontier_hashes_is_reported() {
+    check_verify_reports(
+        include_bytes!("fuzz_inputs/verify_journal-head-frontier-of-200"),
+        "its body's head has 200 tree frontier hashes where a tree of 1 events has 1",
+    );
+}
+
+/// A frame saying it holds 2^31 events: verify sized its set of event ids
+/// by the count before reading them (73 GB).
+#[test]
+fn a_head_counting_two_billion_events_is_reported_without_allocating_for_them() {
+    check_verify_reports(
+        include_bytes!("fuzz_inputs/verify_journal-head-of-2147483648-events"),
+        "event 1: event record: expected a stored record, found none",
+    );
 }
