@@ -40,6 +40,10 @@ pub const FILE_BYTES_MAX: u64 = 512 << 20;
 pub const BUNDLE_BYTES_MAX: u64 = 16 << 30;
 /// Most files a bundle may hold.
 pub const BUNDLE_FILES_MAX: usize = 8_000_000;
+/// Most bytes made room for before a file is read: a tar header's size is
+/// what the file says, not what it holds, so a larger file's buffer grows
+/// as it is read.
+const FILE_PREALLOCATED_BYTES_MAX: u64 = 1 << 20;
 
 /// A bundle's files by path ("events/00000000000000000012/envelope").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -230,7 +234,7 @@ fn take_file(reader: &mut impl Read, path: &str, size: u64, total: &mut u64) -> 
     if *total > BUNDLE_BYTES_MAX {
         return Err(Unreadable(format!("the bundle is larger than {BUNDLE_BYTES_MAX} bytes")));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
+    let mut bytes = Vec::with_capacity(size.min(FILE_PREALLOCATED_BYTES_MAX) as usize);
     reader.take(size).read_to_end(&mut bytes).map_err(|e| Unreadable(format!("cannot read {path}: {e}")))?;
     if bytes.len() as u64 != size {
         return Err(Unreadable(format!("{path} is cut short")));

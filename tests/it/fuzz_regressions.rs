@@ -3,6 +3,7 @@
 //! targets in fuzz/ found (docs/TESTING.md), and what issue 14 named.
 //! Each must now be answered with an error or a report.
 
+use minutebook::bundle::FILE_BYTES_MAX;
 use minutebook_log::catalogue::{DomainEvent, MinutesConfirmed, MinutesSigned};
 use minutebook_log::{
     fuzzing, AppendBatch, EventId, ExpectedVersion, NewEvent, NoteSigner, FORMAT_FILE, LOG_KEY_FILE,
@@ -108,4 +109,35 @@ fn a_head_counting_two_billion_events_is_reported_without_allocating_for_them() 
         include_bytes!("fuzz_inputs/verify_journal-head-of-2147483648-events"),
         "event 1: event record: expected a stored record, found none",
     );
+}
+
+/// A 1.5 KiB tar whose second header says its file holds 512 MiB: reading
+/// the bundle made room for all of it before reading a byte. Verified in
+/// a child whose address space is limited to 256 MiB, where that failed.
+#[test]
+fn a_tar_header_claiming_a_large_file_is_refused_without_making_room_for_it() {
+    let mut tar = Vec::new();
+    for (path, kind, size) in
+        [("b/", tar::EntryType::Directory, 0), ("b/MANIFEST", tar::EntryType::Regular, FILE_BYTES_MAX)]
+    {
+        let mut header = tar::Header::new_ustar();
+        header.set_path(path).unwrap();
+        header.set_entry_type(kind);
+        header.set_mode(0o644);
+        header.set_size(size);
+        header.set_cksum();
+        tar.extend_from_slice(header.as_bytes());
+    }
+    tar.extend_from_slice(&[b'x'; 512]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.tar");
+    std::fs::write(&path, &tar).unwrap();
+    let output = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 262144 && exec \"$0\" verify \"$1\"", env!("CARGO_BIN_EXE_minutebook")])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("MANIFEST is cut short"), "{said}");
 }
