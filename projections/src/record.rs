@@ -459,7 +459,9 @@ impl Record {
             }
             DomainEvent::MinuteNumbersAssigned(e) => {
                 if let Some(body) = self.body_of_stream(stream) {
-                    body.next_minute = body.next_minute.max(e.last + 1);
+                    // `last` is read from the event; the rules keep it far
+                    // below u32::MAX (MINUTE_NUMBER_MAX), a crafted log need not.
+                    body.next_minute = body.next_minute.max(e.last.saturating_add(1));
                 }
             }
             DomainEvent::ActionProgressed(e) => self.update_action(e.action, seq, &e.note, &e.meeting, false),

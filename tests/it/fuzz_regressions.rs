@@ -4,13 +4,13 @@
 //! Each must now be answered with an error or a report.
 
 use minutebook::bundle::FILE_BYTES_MAX;
-use minutebook_log::catalogue::{DomainEvent, MinutesConfirmed, MinutesSigned};
+use minutebook_log::catalogue::{DomainEvent, MinuteNumbersAssigned, MinutesConfirmed, MinutesSigned};
 use minutebook_log::{
     fuzzing, AppendBatch, EventId, ExpectedVersion, NewEvent, NoteSigner, FORMAT_FILE, LOG_KEY_FILE,
     LOG_PUBLIC_KEY_FILE,
 };
 
-use crate::domain::{key_of, m, p, signature, Stage, World, M1, M2};
+use crate::domain::{body_id, key_of, m, p, signature, Stage, World, M1, M2};
 use crate::support::run_cli;
 
 /// A governance event appended around the rules, as whoever holds a data
@@ -140,4 +140,17 @@ fn a_tar_header_claiming_a_large_file_is_refused_without_making_room_for_it() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{said}");
     assert!(said.contains("MANIFEST is cut short"), "{said}");
+}
+
+/// Minute numbers assigned up to u32::MAX: folding them into the record
+/// overflowed the body's next minute number.
+#[test]
+fn minute_numbers_up_to_the_largest_u32_fold() {
+    let world = World::at(Stage::Registered);
+    let assigned = MinuteNumbersAssigned { meeting: m(M1), first: 1, last: u32::MAX };
+    append_around_the_rules(&world, &body_id().stream(), &DomainEvent::MinuteNumbersAssigned(assigned));
+    assert_eq!(world.recorder.record().unwrap().bodies[&body_id()].next_minute, u32::MAX);
+    let (_dir, data) = world.close();
+    let (code, stdout, stderr) = run_cli(&["verify", data.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
 }
