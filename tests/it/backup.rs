@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use minutebook_log::backup::{copy_journal_with, JournalCopy};
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, LogReader, Seq};
 
-use crate::support::{directory_bytes, event, one, run_cli, Rng, Scratch};
+use crate::support::{directory_bytes, event, journal_frames, one, run_cli, Rng, Scratch};
 
 /// Writers appending while the backups are taken.
 const WRITERS: usize = 8;
@@ -248,18 +248,9 @@ fn a_restored_backup_verifies_serves_the_same_minutes_and_takes_appends() {
     assert_eq!(directory_bytes(&out), damaged, "the refused restore changed the backup");
 }
 
-/// The extents of the frames of a journal, read from their headers
-/// (docs/LOG-FORMAT.md, "The journal").
+/// The extents of the frames of a journal, as offsets.
 fn frame_extents(journal: &[u8]) -> Vec<(usize, usize)> {
-    let mut extents = Vec::new();
-    let mut start = 0;
-    while journal.len() >= start + 60 && journal[start..start + 8] == *b"mbframe1" {
-        let u32_at = |at: usize| u32::from_le_bytes(journal[start + at..start + at + 4].try_into().unwrap()) as usize;
-        let end = start + 60 + u32_at(20) + u32_at(24);
-        extents.push((start, end));
-        start = end;
-    }
-    extents
+    journal_frames(journal).iter().map(|frame| (frame.start as usize, frame.end as usize)).collect()
 }
 
 /// Copies the journal of `data` as a reader racing the writer could have

@@ -16,34 +16,13 @@ use std::path::{Path, PathBuf};
 
 use minutebook_log::{ErrorCategory, Log, LogReader, QUARANTINE_DIR};
 
-use crate::support::{assert_verifies, directory_bytes, event, one, payload, Scratch};
+use crate::support::{assert_verifies, directory_bytes, event, journal_frames, one, payload, FrameSpan, Scratch};
 
-/// The frame layout of docs/LOG-FORMAT.md: a 60-byte header that starts
-/// with this magic.
+/// The frame header's size in docs/LOG-FORMAT.md.
 const FRAME_HEADER_BYTES: u64 = 60;
-const FRAME_MAGIC: &[u8; 8] = b"mbframe1";
 
 /// Frames in the template log: each append is one group commit.
 const N_FRAMES: usize = 8;
-
-/// A frame's place in the journal.
-struct FrameSpan {
-    start: usize,
-    payloads_len: usize,
-    body_len: usize,
-}
-
-fn frames(journal: &[u8]) -> Vec<FrameSpan> {
-    let mut spans = Vec::new();
-    let mut at = 0;
-    while at + FRAME_HEADER_BYTES as usize <= journal.len() && &journal[at..at + 8] == FRAME_MAGIC {
-        let u32_at = |offset: usize| u32::from_le_bytes(journal[at + offset..at + offset + 4].try_into().unwrap());
-        let span = FrameSpan { start: at, payloads_len: u32_at(20) as usize, body_len: u32_at(24) as usize };
-        at += FRAME_HEADER_BYTES as usize + span.payloads_len + span.body_len;
-        spans.push(span);
-    }
-    spans
-}
 
 /// Where in a frame a byte is changed.
 #[derive(Clone, Copy, Debug)]
@@ -72,7 +51,7 @@ const FIELDS: [Field; 8] = [
 impl Field {
     fn offset(self, frame: &FrameSpan) -> usize {
         let header = FRAME_HEADER_BYTES as usize;
-        frame.start
+        frame.start as usize
             + match self {
                 Field::Magic => 3,
                 Field::FirstSeq => 8,
@@ -82,7 +61,7 @@ impl Field {
                 Field::Checksum => 40,
                 // Past the 16-byte salt, inside the payload's text.
                 Field::PayloadArea => header + 16 + 3,
-                Field::Body => header + frame.payloads_len + frame.body_len / 2,
+                Field::Body => header + (frame.payloads_len + frame.body_len / 2) as usize,
             }
     }
 }
@@ -144,7 +123,7 @@ fn copy(template: &Template, store_behind: bool) -> tempfile::TempDir {
 fn a_changed_byte_in_any_frame_is_refused_and_reported_never_erased() {
     let template = template();
     let journal = std::fs::read(template.scratch.path.join("journal")).unwrap();
-    let spans = frames(&journal);
+    let spans = journal_frames(&journal);
     assert_eq!(spans.len(), N_FRAMES, "one frame per append");
     let positions = [("first", 0), ("middle", N_FRAMES / 2), ("last-but-one", N_FRAMES - 2), ("last", N_FRAMES - 1)];
     for store_behind in [true, false] {
@@ -193,7 +172,7 @@ fn a_changed_byte_in_any_frame_is_refused_and_reported_never_erased() {
 fn damage_names_the_file_offset_and_first_event_of_the_frame() {
     let template = template();
     let journal = std::fs::read(template.scratch.path.join("journal")).unwrap();
-    let spans = frames(&journal);
+    let spans = journal_frames(&journal);
     let dir = copy(&template, true);
     let mut damaged = journal.clone();
     let middle = &spans[N_FRAMES / 2];
@@ -216,21 +195,21 @@ fn damage_names_the_file_offset_and_first_event_of_the_frame() {
 fn a_torn_last_frame_opens_keeps_every_earlier_event_and_is_quarantined() {
     let template = template();
     let journal = std::fs::read(template.scratch.path.join("journal")).unwrap();
-    let spans = frames(&journal);
+    let spans = journal_frames(&journal);
     let last = &spans[N_FRAMES - 1];
-    let frame_len = FRAME_HEADER_BYTES as usize + last.payloads_len + last.body_len;
+    let frame_len = (last.end - last.start) as usize;
     for kept in [1usize, 17, FRAME_HEADER_BYTES as usize, frame_len - 1] {
         let case = format!("{kept} bytes of the last frame written");
         let dir = copy(&template, true);
         let path = dir.path();
         let mut torn = journal.clone();
         // A file grows by zeros: the journal keeps its length.
-        torn[last.start + kept..].fill(0);
+        torn[last.start as usize + kept..].fill(0);
         std::fs::write(path.join("journal"), &torn).unwrap();
 
         let log = Log::open(path).unwrap_or_else(|error| panic!("{case}: {error}"));
         assert_eq!(log.len(), N_FRAMES as u64 - 1, "{case}: every earlier event is kept");
-        assert_eq!(log.opened().torn_write.map(|(start, _)| start), Some(last.start as u64), "{case}");
+        assert_eq!(log.opened().torn_write.map(|(start, _)| start), Some(last.start), "{case}");
         assert!(std::fs::read(path.join("journal")).unwrap() == torn, "{case}: opening wrote nothing");
         assert_verifies(&log);
 
@@ -256,10 +235,9 @@ fn a_torn_last_frame_opens_keeps_every_earlier_event_and_is_quarantined() {
 fn a_zeroed_frame_followed_by_valid_frames_is_refused() {
     let template = template();
     let mut journal = std::fs::read(template.scratch.path.join("journal")).unwrap();
-    let spans = frames(&journal);
+    let spans = journal_frames(&journal);
     let lost = &spans[N_FRAMES / 2];
-    let frame_len = FRAME_HEADER_BYTES as usize + lost.payloads_len + lost.body_len;
-    journal[lost.start..lost.start + frame_len].fill(0);
+    journal[lost.start as usize..lost.end as usize].fill(0);
     for store_behind in [true, false] {
         let dir = copy(&template, store_behind);
         std::fs::write(dir.path().join("journal"), &journal).unwrap();

@@ -73,7 +73,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use minutebook_log::store::{KeyValue, ScanIter, SledStore, Store, WriteBatch, JOURNAL_FILE, SLED_DIR};
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, Payload, Seq};
 
-use crate::support::{copy_dir, event, slow_tests, Rng, Scratch};
+use crate::support::{copy_dir, event, journal_frames, slow_tests, FrameSpan, Rng, Scratch};
 
 /// The unit a disk writes whole, as the journal's torn-write rule assumes.
 const SECTOR_BYTES: u64 = 512;
@@ -810,28 +810,6 @@ fn the_power_cut_check_catches_a_sync_that_does_nothing() {
 // Sector patterns, one at a time: each found by the run above, kept here
 // as a check of its own.
 
-/// A frame's place in the journal, read from its header
-/// (docs/LOG-FORMAT.md, "The journal").
-struct FrameSpan {
-    start: u64,
-    payloads_len: u64,
-    end: u64,
-}
-
-/// Every frame of a journal, in order.
-fn frames(journal: &[u8]) -> Vec<FrameSpan> {
-    let mut frames = Vec::new();
-    let mut start = 0usize;
-    while journal.get(start..start + 8) == Some(b"mbframe1".as_slice()) {
-        let u32_at = |at: usize| u64::from(u32::from_le_bytes(journal[start + at..start + at + 4].try_into().unwrap()));
-        let (payloads_len, body_len) = (u32_at(20), u32_at(24));
-        let end = start as u64 + 60 + payloads_len + body_len;
-        frames.push(FrameSpan { start: start as u64, payloads_len, end });
-        start = end as usize;
-    }
-    frames
-}
-
 fn journal_bytes(scratch: &Scratch) -> Vec<u8> {
     std::fs::read(scratch.path.join(JOURNAL_FILE)).expect("read the journal")
 }
@@ -861,7 +839,7 @@ fn with_last_frame(start_in_sector: Option<Range<u64>>, last_payload_bytes: usiz
         // Frame sizes are deterministic, but a body's length varies with
         // the tree's frontier: aim for the middle until it lands.
         for _ in 0..APPENDS_TO_ALIGN_MAX {
-            let last = frames(&journal_bytes(&scratch)).pop().unwrap();
+            let last = journal_frames(&journal_bytes(&scratch)).pop().unwrap();
             if wanted.contains(&(last.end % SECTOR_BYTES)) {
                 break;
             }
@@ -881,7 +859,7 @@ fn with_last_frame(start_in_sector: Option<Range<u64>>, last_payload_bytes: usiz
     drop(log);
     std::fs::remove_dir_all(scratch.path.join(SLED_DIR)).unwrap();
     std::fs::rename(&store_before, scratch.path.join(SLED_DIR)).unwrap();
-    let last = frames(&journal_bytes(&scratch)).pop().unwrap();
+    let last = journal_frames(&journal_bytes(&scratch)).pop().unwrap();
     if let Some(wanted) = start_in_sector {
         assert!(wanted.contains(&(last.start % SECTOR_BYTES)), "the last frame starts {} into a sector", last.start);
     }
@@ -907,7 +885,7 @@ fn check_torn(
     blanked: impl Fn(&FrameSpan) -> Vec<u64>,
 ) {
     let (scratch, last) = with_last_frame(start_in_sector, last_payload_bytes);
-    let n_before = frames(&journal_bytes(&scratch)).len() as u64 - 1;
+    let n_before = journal_frames(&journal_bytes(&scratch)).len() as u64 - 1;
     for offset in blanked(&last) {
         assert!(last.start <= offset && offset < last.end);
         blank_sector(&scratch, &last, offset);

@@ -303,3 +303,27 @@ pub fn envelope_lines(envelope: &minutebook_log::Envelope, time: &str) -> String
     text += &format!("recorded_at_us: {} ({time})\n", envelope.recorded_at_us());
     text
 }
+
+/// A journal frame's place, read from its header (docs/LOG-FORMAT.md, "The
+/// journal": a 60-byte header starting "mbframe1", lengths at 20 and 24).
+pub struct FrameSpan {
+    pub start: u64,
+    pub payloads_len: u64,
+    pub body_len: u64,
+    pub end: u64,
+}
+
+/// Every frame of a journal, in order, up to the first place no frame
+/// header starts.
+pub fn journal_frames(journal: &[u8]) -> Vec<FrameSpan> {
+    let mut frames = Vec::new();
+    let mut start = 0usize;
+    while journal.len() >= start + 60 && journal[start..start + 8] == *b"mbframe1" {
+        let u32_at = |at: usize| u64::from(u32::from_le_bytes(journal[start + at..start + at + 4].try_into().unwrap()));
+        let (payloads_len, body_len) = (u32_at(20), u32_at(24));
+        let end = start as u64 + 60 + payloads_len + body_len;
+        frames.push(FrameSpan { start: start as u64, payloads_len, body_len, end });
+        start = end as usize;
+    }
+    frames
+}
