@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::NoteSigner;
-use crate::envelope::{payload_hash, Envelope};
+use crate::envelope::{stored_payload_hash, Envelope};
 use crate::error::{Error, Result};
 use crate::journal::{corruption, examine, FrameAt, ReadFrame};
 use crate::keys;
@@ -46,7 +46,7 @@ use crate::log::{
     JOURNAL_KEY_CONTEXT, SALT_BYTES,
 };
 use crate::store::JOURNAL_FILE;
-use crate::types::{PayloadHash, Salt};
+use crate::types::PayloadHash;
 
 /// How long a frame that fails in the copy is read again in the live
 /// journal, to see it finish, before it is judged damaged.
@@ -589,7 +589,5 @@ fn zero_regions(file: &File, regions: &[(u64, u64)]) -> Result<u64> {
 }
 
 fn matches_hash(salt_and_payload: &[u8], expected: &PayloadHash) -> bool {
-    let (salt, payload) = salt_and_payload.split_at(SALT_BYTES as usize);
-    let salt = Salt(salt.try_into().expect("16 bytes of salt"));
-    payload_hash(&salt, payload) == *expected
+    stored_payload_hash(salt_and_payload) == *expected
 }

@@ -204,6 +204,13 @@ pub fn payload_hash(salt: &Salt, payload: &[u8]) -> PayloadHash {
     PayloadHash(*hasher.finalize().as_bytes())
 }
 
+/// The salted payload hash of a payload as the journal stores it: its
+/// 16-byte salt, then the payload. The caller has read at least the salt.
+pub(crate) fn stored_payload_hash(salt_and_payload: &[u8]) -> PayloadHash {
+    let (salt, payload) = salt_and_payload.split_first_chunk::<16>().expect("a stored payload starts with its salt");
+    payload_hash(&Salt(*salt), payload)
+}
+
 /// A name field: non-empty, within its limit, no control characters.
 pub(crate) fn check_text(what: &str, text: &str, bytes_max: usize) -> Result<()> {
     if text.is_empty() {

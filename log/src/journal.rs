@@ -41,12 +41,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::envelope::{payload_hash, Envelope};
+use crate::envelope::{stored_payload_hash, Envelope};
 use crate::error::{Error, Result};
 use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
 use crate::log::{decode, store_io, Head, PayloadRef, Record, SALT_BYTES};
 use crate::store::{Store, WriteBatch};
-use crate::types::Salt;
 
 pub const FRAME_MAGIC: [u8; 8] = *b"mbframe1";
 pub const FRAME_HEADER_BYTES: u64 = 60;
@@ -482,10 +481,7 @@ fn payload_unwritten(source: &dyn JournalSource, frame: &ReadFrame) -> Result<bo
         }
         let mut bytes = vec![0u8; SALT_BYTES as usize + len as usize];
         source.read_journal(offset, &mut bytes).map_err(store_io("reading a payload"))?;
-        let salt = Salt(bytes[..SALT_BYTES as usize].try_into().expect("16 bytes"));
-        if payload_hash(&salt, &bytes[SALT_BYTES as usize..]) != envelope.payload_hash()
-            && all_zero_in_a_sector(offset, &bytes)
-        {
+        if stored_payload_hash(&bytes) != envelope.payload_hash() && all_zero_in_a_sector(offset, &bytes) {
             return Ok(true);
         }
     }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
-use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
+use crate::envelope::{check_text, payload_hash, stored_payload_hash, Envelope, EnvelopeFields};
 use crate::error::{Conflict, Error, ErrorCategory, Kind, Result};
 use crate::hashing::{Fingerprint, IdHashing};
 use crate::journal::{
@@ -376,11 +376,9 @@ impl Log {
         let lock = lock_directory(directory)?;
         let signer = read_signer(directory)?;
         let mut replaced = None;
-        let sled_dir = directory.join(crate::store::SLED_DIR);
-        if rebuild && sled_dir.exists() {
-            let aside = directory.join(format!("{}.replaced-{}", crate::store::SLED_DIR, crate::store::unix_seconds()));
-            std::fs::rename(&sled_dir, &aside).map_err(store_io("moving the store aside"))?;
-            sync_directory(directory)?;
+        if rebuild && directory.join(crate::store::SLED_DIR).exists() {
+            let aside = crate::store::move_aside(directory, crate::store::SLED_DIR, "replaced")
+                .map_err(store_io("moving the store aside"))?;
             replaced = Some(aside);
         }
         let space_reserve_released = keep_space_reserve(directory);
@@ -772,9 +770,8 @@ fn is_payload_of(store: &dyn Store, seq: Seq, scrub: &Scrub, journal_end: u64) -
     if bytes.iter().all(|byte| *byte == 0) {
         return Ok(true);
     }
-    let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
     let interrupted = scrub.offset + scrub.len <= journal_end && all_zero_in_a_sector(scrub.offset, &bytes);
-    if payload_hash(&salt, &bytes[16..]) != envelope.payload_hash() && !interrupted {
+    if stored_payload_hash(&bytes) != envelope.payload_hash() && !interrupted {
         return Err(refuse("those bytes are not its payload"));
     }
     Ok(true)

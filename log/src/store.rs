@@ -136,9 +136,7 @@ impl SledStore {
             Err(error) if is_damage(&error) => {
                 // The store is a cache of the journal: a damaged one is
                 // moved aside, never deleted, and rebuilt from the journal.
-                let aside = directory.join(format!("{SLED_DIR}.damaged-{}", unix_seconds()));
-                std::fs::rename(&sled_dir, &aside)?;
-                File::open(directory)?.sync_all()?;
+                let aside = move_aside(directory, SLED_DIR, "damaged")?;
                 (open_sled(&sled_dir)?, Some(aside))
             }
             Err(error) => return Err(error),
@@ -251,8 +249,18 @@ pub fn remove_unfinished_snapshots(sled_dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-pub fn unix_seconds() -> u64 {
+fn unix_seconds() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_secs())
+}
+
+/// Moves the store `name` of `directory` aside, to `<name>.<why>-<seconds>`
+/// (kept, never deleted: a cache is rebuilt, its old files are the
+/// operator's to remove), and syncs the directory. Returns where it went.
+pub fn move_aside(directory: &Path, name: &str, why: &str) -> io::Result<std::path::PathBuf> {
+    let aside = directory.join(format!("{name}.{why}-{}", unix_seconds()));
+    std::fs::rename(directory.join(name), &aside)?;
+    File::open(directory)?.sync_all()?;
+    Ok(aside)
 }
 
 impl Store for SledStore {

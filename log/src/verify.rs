@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::envelope::{payload_hash, Envelope, EnvelopeView};
+use crate::envelope::{stored_payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
 use crate::hashing::IdHashing;
 use crate::keys;
@@ -305,8 +305,7 @@ fn check_alone<'a>(
                     &own
                 }
             };
-            let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
-            let found = payload_hash(&salt, &bytes[16..]);
+            let found = stored_payload_hash(bytes);
             if found != envelope.payload_hash {
                 return Err(problem(at, "salted payload hash", envelope.payload_hash, found));
             }

@@ -115,9 +115,7 @@ impl Projections {
             // The store is only a cache of the log: one whose files sled
             // cannot read is moved aside (never deleted) and rebuilt.
             Err(sled::Error::Corruption { .. }) | Err(sled::Error::Unsupported(_)) => {
-                let aside = data_directory
-                    .join(format!("{PROJECTIONS_DIRECTORY}.damaged-{}", minutebook_log::store::unix_seconds()));
-                std::fs::rename(&path, &aside)
+                minutebook_log::store::move_aside(data_directory, PROJECTIONS_DIRECTORY, "damaged")
                     .map_err(|error| ProjectionError::Store(format!("moving a damaged store aside: {error}")))?;
                 open_sled(&path).map_err(store_error("opening"))?
             }
