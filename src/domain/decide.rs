@@ -823,15 +823,16 @@ fn publish_draft(record: &Record, meeting_id: &MeetingId) -> Decided {
         ));
     }
     let body = body(record, &m.body)?;
-    let mut next = body.next_minute;
+    // Counted in u64: the record's next number comes from the log, where
+    // a crafted event can have put it anywhere up to u32::MAX.
     let mut minutes = Vec::new();
-    for item in m.items.iter().filter(|item| item.withdrawn.is_none()) {
-        minutes.push(MinuteAssignment { item: item.number, minute: next });
-        next += 1;
-    }
-    // `next` is one past the last number given.
-    if next - 1 > MINUTE_NUMBER_MAX {
-        return Err(Refusal::new(Rule::Invalid, format!("minute numbers would pass {MINUTE_NUMBER_MAX}")));
+    let items = m.items.iter().filter(|item| item.withdrawn.is_none());
+    for (next, item) in (u64::from(body.next_minute)..).zip(items) {
+        let minute = u32::try_from(next)
+            .ok()
+            .filter(|minute| *minute <= MINUTE_NUMBER_MAX)
+            .ok_or_else(|| Refusal::new(Rule::Invalid, format!("minute numbers would pass {MINUTE_NUMBER_MAX}")))?;
+        minutes.push(MinuteAssignment { item: item.number, minute });
     }
     let mut decision =
         Decision::one(m.stream(), DomainEvent::DraftPublished(DraftPublished { minutes: minutes.clone() }));

@@ -4,13 +4,14 @@
 //! Each must now be answered with an error or a report.
 
 use minutebook::bundle::FILE_BYTES_MAX;
+use minutebook::domain::Command;
 use minutebook_log::catalogue::{DomainEvent, MinuteNumbersAssigned, MinutesConfirmed, MinutesSigned};
 use minutebook_log::{
     fuzzing, AppendBatch, EventId, ExpectedVersion, NewEvent, NoteSigner, FORMAT_FILE, LOG_KEY_FILE,
     LOG_PUBLIC_KEY_FILE,
 };
 
-use crate::domain::{body_id, key_of, m, p, signature, Stage, World, M1, M2};
+use crate::domain::{body_id, key_of, m, p, signature, time, Stage, World, M1, M2, M3};
 use crate::support::run_cli;
 
 /// A governance event appended around the rules, as whoever holds a data
@@ -34,7 +35,7 @@ fn append_around_the_rules(world: &World, stream: &str, event: &DomainEvent) {
 #[test]
 fn a_signature_over_more_events_than_the_stream_holds_is_reported() {
     let world = World::at(Stage::Published);
-    world.run(minutebook::domain::Command::ConfirmMinutes { meeting: m(M1), by_meeting: m(M2), by_item: 4 });
+    world.run(Command::ConfirmMinutes { meeting: m(M1), by_meeting: m(M2), by_item: 4 });
     let mut statement = world.recorder.statement(&m(M1)).expect("a statement of confirmed minutes");
     statement.events = 1_000_000;
     statement.events_digest = [1; 32];
@@ -143,13 +144,17 @@ fn a_tar_header_claiming_a_large_file_is_refused_without_making_room_for_it() {
 }
 
 /// Minute numbers assigned up to u32::MAX: folding them into the record
-/// overflowed the body's next minute number.
+/// overflowed the body's next minute number, and so would numbering the
+/// next draft's minutes from it.
 #[test]
-fn minute_numbers_up_to_the_largest_u32_fold() {
-    let world = World::at(Stage::Registered);
-    let assigned = MinuteNumbersAssigned { meeting: m(M1), first: 1, last: u32::MAX };
+fn minute_numbers_up_to_the_largest_u32_fold_and_no_more_are_given() {
+    let world = World::at(Stage::InSession);
+    let assigned = MinuteNumbersAssigned { meeting: m(M3), first: 1, last: u32::MAX };
     append_around_the_rules(&world, &body_id().stream(), &DomainEvent::MinuteNumbersAssigned(assigned));
     assert_eq!(world.recorder.record().unwrap().bodies[&body_id()].next_minute, u32::MAX);
+    world.run(Command::CloseMeeting { meeting: m(M1), at: time("19:00") });
+    let refusal = world.refuse(Command::PublishDraft { meeting: m(M1) });
+    assert!(refusal.to_string().contains("minute numbers would pass 10000000"), "{refusal}");
     let (_dir, data) = world.close();
     let (code, stdout, stderr) = run_cli(&["verify", data.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
