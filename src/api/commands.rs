@@ -46,10 +46,10 @@ pub struct Replies {
 
 impl Replies {
     fn get(&self, key: &str) -> Option<Reply> {
-        self.replies.lock().unwrap().0.get(key).cloned()
+        self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(key).cloned()
     }
     fn put(&self, key: String, reply: Reply) {
-        let mut guard = self.replies.lock().unwrap();
+        let mut guard = self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let (map, order) = &mut *guard;
         if map.insert(key.clone(), reply).is_none() {
             order.push_back(key);
@@ -551,8 +551,22 @@ async fn attach_paper(
             ))
         }
     }
+    // The type named must be what the stored bytes are (the upload was
+    // checked against the type it was sent as, which may differ).
+    if crate::domain::papers::accepted_media_type(&paper.media_type) {
+        let head = read_head(&stored).map_err(ApiError::internal)?;
+        crate::domain::papers::content_agrees(&paper.media_type, &head).map_err(ApiError::invalid)?;
+    }
     let stream = meeting.stream();
     run(s, c, h, Some(stream), Command::AttachPaper { meeting, paper }).await
+}
+
+/// The first `PAPER_HEAD_BYTES` of a stored paper.
+fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)?.take(crate::domain::papers::PAPER_HEAD_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
 }
 
 async fn sign(

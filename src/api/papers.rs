@@ -18,26 +18,12 @@ use serde_json::json;
 
 use super::tokens::{Caller, Role};
 use super::{blocking, ApiError, ApiResult, AppState};
+use crate::domain::papers;
 
 /// The directory in the data directory that holds papers.
 pub const PAPERS_DIRECTORY: &str = "papers";
 /// Largest paper accepted, in bytes.
 pub const PAPER_BYTES_MAX: usize = 50 * 1024 * 1024;
-/// The media types a paper may have.
-pub const PAPER_MEDIA_TYPES: &[&str] = &[
-    "application/pdf",
-    "text/plain",
-    "text/csv",
-    "text/markdown",
-    "image/png",
-    "image/jpeg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-];
-
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/papers", post(upload).layer(DefaultBodyLimit::max(PAPER_BYTES_MAX)))
@@ -65,16 +51,18 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_default();
-    if !PAPER_MEDIA_TYPES.contains(&media_type.as_str()) {
+    if !papers::accepted_media_type(&media_type) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            format!("a paper of type {media_type:?} is not accepted; accepted are {}", PAPER_MEDIA_TYPES.join(", ")),
+            format!("a paper of type {media_type:?} is not accepted; accepted are {}", papers::accepted_list()),
         ));
     }
     if bytes.is_empty() {
         return Err(ApiError::invalid("a paper of 0 bytes holds nothing"));
     }
+    papers::content_agrees(&media_type, &bytes[..bytes.len().min(papers::PAPER_HEAD_BYTES)])
+        .map_err(ApiError::invalid)?;
     let data = state.data.clone();
     let (hash, created) = blocking(move || store(&data, &bytes).map_err(ApiError::internal)).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
@@ -135,8 +123,13 @@ async fn download(
         if !visible || (caller.role == Role::Public && attached.is_empty()) {
             return Err(ApiError::not_found(format!("no paper {hex} is published")));
         }
-        let media_type =
-            attached.first().map_or("application/octet-stream".to_owned(), |(_, p)| p.paper.media_type.clone());
+        // Recorded before types were checked, a paper may name one that
+        // is not inert: it is then served as bytes to save, nothing more.
+        let media_type = attached
+            .first()
+            .map(|(_, p)| p.paper.media_type.as_str())
+            .filter(|t| papers::accepted_media_type(t))
+            .unwrap_or("application/octet-stream");
         let bytes = match std::fs::read(paper_path(&state.data, &hash)) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -147,7 +140,31 @@ async fn download(
         if blake3::hash(&bytes) != hash {
             return Err(ApiError::corrupt_record(format!("the stored paper {hex} does not match its hash")));
         }
-        Ok(([(header::CONTENT_TYPE, media_type)], bytes).into_response())
+        Ok(served(&hash, media_type, bytes))
     })
     .await
+}
+
+/// A paper as a response that nothing can run: saved, not shown, unless it
+/// is an image; never sniffed; and under the inert policy every response
+/// without its own gets (`INERT_CONTENT_SECURITY_POLICY`: a sandbox that
+/// loads and runs nothing), set here too so that it holds whatever layers
+/// come after.
+fn served(hash: &blake3::Hash, media_type: &str, bytes: Vec<u8>) -> Response {
+    let content_type =
+        if media_type.starts_with("text/") { format!("{media_type}; charset=utf-8") } else { media_type.to_owned() };
+    let disposition = if papers::shown_inline(media_type) { "inline" } else { "attachment" };
+    // Named by hash, not by the reference a clerk typed, so the header
+    // carries nothing anyone wrote.
+    let name = format!("paper-{}.{}", &hash.to_hex()[..16], papers::extension(media_type).unwrap_or("bin"));
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{name}\"")),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, super::INERT_CONTENT_SECURITY_POLICY.to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
 }

@@ -357,14 +357,15 @@ fn attach_paper(record: &Record, meeting_id: &MeetingId, paper: &PaperAttached) 
     }
     short_text("paper reference", &paper.reference)?;
     short_text("paper title", &paper.title)?;
-    let media_type_valid =
-        paper.media_type.split_once('/').is_some_and(|(kind, sub)| !kind.is_empty() && !sub.is_empty())
-            && paper.media_type.len() <= 127
-            && paper.media_type.chars().all(|c| c.is_ascii_graphic());
-    if !media_type_valid {
+    // Only inert types: a paper is served from the site's own origin.
+    if !super::papers::accepted_media_type(&paper.media_type) {
         return Err(Refusal::new(
             Rule::Invalid,
-            format!("{:?} is not a media type such as application/pdf", paper.media_type),
+            format!(
+                "a paper of type {:?} is not accepted; accepted are {}",
+                paper.media_type,
+                super::papers::accepted_list()
+            ),
         ));
     }
     if paper.size_bytes == 0 {

@@ -8,6 +8,7 @@
 
 pub mod command;
 pub mod decide;
+pub mod papers;
 pub mod recorder;
 pub mod refusal;
 pub mod statement;

@@ -300,7 +300,7 @@ fn nothing_is_recorded_outside_the_session_and_the_draft_follows_the_close() {
                 },
             },
             rule: Rule::Invalid,
-            says: "\"pdf\" is not a media type",
+            says: "a paper of type \"pdf\" is not accepted",
         },
     ]);
 }
