@@ -2032,6 +2032,7 @@ impl LogReader {
     pub fn stream_version(&self, stream: &str) -> Result<StreamVersion> {
         // The length first: it waits for what was acknowledged to be
         // applied, so the index read next holds at least that.
+        check_text("stream", stream, STREAM_BYTES_MAX)?;
         let len = self.len();
         let tail = load_tail(self.store(), stream)?;
         // Seqs grow along a stream, so events not yet durable can only be
@@ -2042,6 +2043,9 @@ impl LogReader {
 
     /// Seqs of a stream's durable events from version `from` on.
     fn stream_seqs(&self, stream: &str, from: StreamVersion, limit: usize) -> Result<Vec<u64>> {
+        // A name no event can have (too long for an index key, empty, or
+        // with control characters) is refused here, not by a key's assert.
+        check_text("stream", stream, STREAM_BYTES_MAX)?;
         let from_idx = from.0.max(1) - 1;
         let first_chunk = u32::try_from(from_idx / STREAM_CHUNK_EVENTS_MAX).unwrap_or(u32::MAX);
         let len = self.len();

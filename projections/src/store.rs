@@ -135,6 +135,22 @@ impl Projections {
         &self.record
     }
 
+    /// Forgets the record in memory and loads the one last saved. After a
+    /// fold that stopped half-way (a panic while the record was held),
+    /// what is in memory cannot be trusted; what was saved can, for every
+    /// save is one batch with its position. The next catch-up folds the
+    /// rest again.
+    pub fn reload(&mut self) -> Result<(), ProjectionError> {
+        self.record = match load(&self.db) {
+            Ok(Some(record)) => record,
+            Ok(None) | Err(_) => {
+                clear(&self.db)?;
+                Record::new()
+            }
+        };
+        Ok(())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

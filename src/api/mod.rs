@@ -117,6 +117,15 @@ impl ApiError {
             _ => ApiError::internal(error),
         }
     }
+    /// A log error met serving a read: a request the log refuses (a
+    /// stream name no event can have, a position past the end) is the
+    /// client's (400); anything else is as `log` says.
+    pub(crate) fn log_read(error: minutebook_log::Error) -> ApiError {
+        match error.category() {
+            minutebook_log::ErrorCategory::Invalid => ApiError::bad_request(error.to_string()),
+            _ => ApiError::log(error),
+        }
+    }
     /// Stored bytes that fail their hash are never served: the client
     /// learns that much, the operator's log learns which record.
     pub(crate) fn corrupt_record(detail: impl std::fmt::Display) -> ApiError {
@@ -152,6 +161,12 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9110 §15.5.2: a 401 names the scheme that would do.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"minutebook\""));
+        }
         response
     }
 }
@@ -162,11 +177,7 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 /// none is the public. An unknown or revoked token is refused, not
 /// treated as the public, so a client notices.
 fn caller(state: &AppState, method: &axum::http::Method, headers: &HeaderMap) -> ApiResult<Caller> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    if let Some(token) = bearer {
+    if let Some(token) = bearer_token(headers)? {
         return state
             .tokens
             .caller(token)
@@ -194,6 +205,29 @@ fn caller(state: &AppState, method: &axum::http::Method, headers: &HeaderMap) ->
         };
     }
     Ok(cookie.and_then(|token| state.tokens.caller(token)).unwrap_or_else(Caller::public))
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if one was
+/// sent. The scheme is matched without regard to case (RFC 9110 §11.1);
+/// a header that is present but unusable (another scheme, no token, not
+/// text) is refused, never taken for the public, so a misconfigured
+/// client learns at once that it is not signed in.
+fn bearer_token(headers: &HeaderMap) -> ApiResult<Option<&str>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let unusable =
+        |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", format!("the Authorization header {why}"));
+    let value = value.to_str().map_err(|_| unusable("is not text"))?;
+    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(unusable("must use the Bearer scheme: Authorization: Bearer <token>"));
+    }
+    let token = token.trim_start_matches(' ');
+    if token.is_empty() {
+        return Err(unusable("names the Bearer scheme but no token"));
+    }
+    Ok(Some(token))
 }
 
 /// The header a page's script sends its CSRF token in.
@@ -394,7 +428,7 @@ pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/healthz", get(healthz))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .route("/v1/checkpoint", get(checkpoint))
         .route("/v1/log/key", get(log_key))
@@ -426,9 +460,64 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::web::routes())
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .layer(axum::middleware::from_fn(request_id))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .with_state(state)
+}
+
+/// Healthy means able to serve what requests need: the record's lock is
+/// taken and released (so a record that cannot be caught up with the log
+/// is seen) and the log's head checkpoint is read from its store.
+async fn healthz(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
+    blocking(move || {
+        drop(state.recorder.record().map_err(ApiError::command)?);
+        state.recorder.log().latest_checkpoint().map_err(ApiError::log)?;
+        Ok(text("ok\n".to_owned()))
+    })
+    .await
+}
+
+/// The last net under every request: a panic (a bug, never a client's
+/// doing) answers 500 problem+json and is logged, and the connection and
+/// the server go on. Shared state does not stay poisoned: the record is
+/// reloaded by the next request that takes it (`Recorder::record`).
+fn panicked(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = detail
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| detail.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    ApiError::internal(format!("a request panicked: {detail}")).into_response()
+}
+
+/// The policy of every response that is not one of the site's pages
+/// (JSON, problems, text, papers, the API's minutes as HTML): it loads
+/// nothing, runs nothing, may not be framed, and is a sandboxed origin of
+/// its own, so even bytes a browser would take for a document are inert.
+pub const INERT_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+/// Headers every response carries. `nosniff` everywhere, so a browser
+/// never reads JSON or a paper as a script or a page; frames refused
+/// everywhere; responses without a policy of their own (everything but
+/// the site's pages) get `INERT_CONTENT_SECURITY_POLICY`; and HSTS when
+/// the request came over TLS (a proxy in front says so). A browser ignores
+/// HSTS sent over plain HTTP (RFC 6797 §8.1), so a spoofed
+/// `X-Forwarded-Proto` cannot pin anyone to HTTPS who is not already on it.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let over_tls = crate::web::over_tls(request.headers());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(INERT_CONTENT_SECURITY_POLICY));
+    }
+    if over_tls {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    response
 }
 
 /// A path nothing serves: a problem for the API, a page for the site.
@@ -657,11 +746,19 @@ async fn stream_events(
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let limit = page_limit(query.limit)?;
+    // Checked here, before the record's lock is taken; the log refuses
+    // such a name too, but no request should get that far with one.
+    if stream.is_empty() || stream.len() > minutebook_log::limits::STREAM_BYTES_MAX || stream.contains(char::is_control)
+    {
+        return Err(ApiError::not_found(format!(
+            "no stream is named {stream:?}: a name has 1 to {} bytes and no control characters",
+            minutebook_log::limits::STREAM_BYTES_MAX
+        )));
+    }
     // For a stream, `from` is a stream version (the first event is 1).
     let from = minutebook_log::StreamVersion(query.from.unwrap_or(1).max(1));
     with_record(&state.clone(), move |record| {
-        let events =
-            state.recorder.log().read_stream(&stream, from, limit).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let events = state.recorder.log().read_stream(&stream, from, limit).map_err(ApiError::log_read)?;
         let next = events.last().map(|e| e.envelope.stream_version().0 + 1);
         let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
         Ok(Json(json!({ "stream": stream, "events": events, "next": next })))
@@ -740,7 +837,7 @@ async fn checkpoints(
     blocking(move || {
         let log = state.recorder.log();
         let (from, to) = (query.from.unwrap_or(0), query.to.unwrap_or_else(|| log.len()));
-        let notes = log.checkpoints(from, to, limit).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let notes = log.checkpoints(from, to, limit).map_err(ApiError::log_read)?;
         let next = notes.last().map(|c| c.checkpoint.tree_size + 1).filter(|next| *next <= to);
         let notes: Vec<_> =
             notes.iter().map(|c| json!({"tree_size": c.checkpoint.tree_size, "note": c.note})).collect();
@@ -866,12 +963,14 @@ async fn minutes(
                 // The same minutes are read again and again: keep each
                 // rendering until the log moves on.
                 let key = (id.clone(), audience == Audience::Public, format, current.position().0);
-                if let Some(cached) = state2.rendered.lock().unwrap().get(&key) {
+                if let Some(cached) =
+                    state2.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key)
+                {
                     return Ok(cached.clone());
                 }
                 let version = current.stream_version(&id.stream()).0;
                 let body = render(view::minutes(&current, &id, audience))?;
-                let mut rendered = state2.rendered.lock().unwrap();
+                let mut rendered = state2.rendered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 if rendered.len() >= RENDERED_MINUTES_MAX {
                     rendered.clear();
                 }
@@ -1086,7 +1185,8 @@ async fn live(
         v.to_str()
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|last| last + 1)
+            // No event is at u64::MAX: a resume past it would wrap to 0.
+            .and_then(|last| last.checked_add(1))
             .ok_or_else(|| ApiError::bad_request("Last-Event-ID must be the position of an event this feed sent"))
     });
     let from = match resume {
@@ -1158,8 +1258,8 @@ async fn inclusion(
             .event(Seq(q.seq))
             .map_err(ApiError::log)?
             .ok_or_else(|| ApiError::not_found(format!("the log holds no event {}", q.seq)))?;
-        let proof = log.inclusion_proof(Seq(q.seq), size).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let root = log.root(size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let proof = log.inclusion_proof(Seq(q.seq), size).map_err(ApiError::log_read)?;
+        let root = log.root(size).map_err(ApiError::log_read)?;
         let checkpoint = log.checkpoint(size).map_err(ApiError::log)?.map(|c| c.note);
         Ok(Json(json!({
             "leaf_index": q.seq, "tree_size": size, "event_hash": event.hash.to_hex(),
@@ -1183,9 +1283,9 @@ async fn consistency(
     blocking(move || {
         let log = state.recorder.log();
         let size = q.size.unwrap_or_else(|| log.len());
-        let proof = log.consistency_proof(q.from, size).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let old_root = log.root(q.from).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        let new_root = log.root(size).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let proof = log.consistency_proof(q.from, size).map_err(ApiError::log_read)?;
+        let old_root = log.root(q.from).map_err(ApiError::log_read)?;
+        let new_root = log.root(size).map_err(ApiError::log_read)?;
         Ok(Json(json!({
             "old_size": q.from, "new_size": size, "old_root": old_root.to_hex(), "new_root": new_root.to_hex(),
             "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),

@@ -102,7 +102,7 @@ impl TokenStore {
             person: person.map(str::to_owned),
             revoked: false,
         };
-        let mut tokens = self.tokens.lock().unwrap();
+        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if tokens.len() >= TOKENS_MAX {
             return Err(format!("the data directory already holds {TOKENS_MAX} tokens"));
         }
@@ -113,7 +113,7 @@ impl TokenStore {
 
     /// Revokes the token with this id.
     pub fn revoke(&self, id: &str) -> Result<(), String> {
-        let mut tokens = self.tokens.lock().unwrap();
+        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let record = tokens.iter_mut().find(|t| t.id == id).ok_or_else(|| format!("no token {id}"))?;
         record.revoked = true;
         self.save(&tokens)
@@ -123,7 +123,7 @@ impl TokenStore {
     /// revoked.
     pub fn caller(&self, token: &str) -> Option<Caller> {
         let presented = blake3::hash(token.as_bytes());
-        let tokens = self.tokens.lock().unwrap();
+        let tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         tokens
             .iter()
             .filter(|t| !t.revoked)

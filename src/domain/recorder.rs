@@ -95,7 +95,20 @@ impl Recorder {
 
     /// The record, caught up with the log.
     pub fn record(&self) -> Result<RecordGuard<'_>, CommandError> {
-        let mut projections = self.projections.lock().unwrap();
+        let mut projections = match self.projections.lock() {
+            Ok(projections) => projections,
+            // A request panicked holding the record (a bug; the server's
+            // last net caught it). Recover rather than answer 500 to every
+            // request from then on: reload the record last saved, which a
+            // half-done fold cannot have touched, and catch it up below.
+            Err(poisoned) => {
+                tracing::error!("a request panicked while it held the record: reloading the saved record");
+                let mut projections = poisoned.into_inner();
+                projections.reload()?;
+                self.projections.clear_poison();
+                projections
+            }
+        };
         projections.catch_up(&self.log.reader())?;
         Ok(RecordGuard(projections))
     }

@@ -261,12 +261,33 @@ fn sign_in_page(next: Option<&str>, problem: Option<&str>) -> Page {
     }
 }
 
-/// Where to go after signing in: a path on this site, never elsewhere.
+/// Where to go after signing in: a path on this site, never elsewhere,
+/// and only one that can stand in a Location header as it is.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path,
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            path
+        }
         _ => "/",
     }
+}
+
+/// The bytes a Location header cannot carry as they are: controls, space,
+/// and what would end or confuse a URL. Anything not ASCII is encoded too.
+const LOCATION_ENCODE: &percent_encoding::AsciiSet =
+    &percent_encoding::CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`').add(b'\\');
+
+/// A redirect to a path on this site. axum's `Redirect::to` panics on a
+/// location that is not a valid header value, and paths here are built
+/// from what a client sent (`/meetings/%0a/console`), so every location
+/// is percent-encoded first and never is.
+pub fn redirect_to(path: &str) -> Response {
+    Redirect::to(&percent_encoding::utf8_percent_encode(path, LOCATION_ENCODE).to_string()).into_response()
 }
 
 #[derive(Deserialize)]
@@ -293,7 +314,7 @@ fn same_site(headers: &HeaderMap) -> bool {
 }
 
 /// Whether the site is served over TLS (directly, or by a proxy that says so).
-fn over_tls(request_headers: &HeaderMap) -> bool {
+pub(crate) fn over_tls(request_headers: &HeaderMap) -> bool {
     request_headers.get("x-forwarded-proto").is_some_and(|v| v == "https")
 }
 
@@ -320,7 +341,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, Form(fo
         return html_response(StatusCode::UNAUTHORIZED, &public, &page);
     };
     tracing::info!("signed in to the web pages as {}", caller.role.name());
-    let mut response = Redirect::to(safe_next(form.next.as_deref())).into_response();
+    let mut response = redirect_to(safe_next(form.next.as_deref()));
     response.headers_mut().insert(header::SET_COOKIE, token_cookie(token, None, over_tls(&headers)));
     response
 }
@@ -329,7 +350,7 @@ async fn sign_out(headers: HeaderMap) -> Response {
     if !same_site(&headers) {
         return error_page(&Caller::public(), PageError::BadRequest("Sign out from this site's own page.".to_owned()));
     }
-    let mut response = Redirect::to("/").into_response();
+    let mut response = redirect_to("/");
     response.headers_mut().insert(header::SET_COOKIE, token_cookie("", Some(0), over_tls(&headers)));
     response
 }
@@ -337,7 +358,10 @@ async fn sign_out(headers: HeaderMap) -> Response {
 /// A page only the signed-in may use: the public is sent to sign in first,
 /// and comes back to `path` after.
 pub fn sign_in_first(caller: &Caller, path: &str) -> Option<Response> {
-    (caller.role == Role::Public).then(|| Redirect::to(&format!("/sign-in?next={path}")).into_response())
+    (caller.role == Role::Public).then(|| {
+        let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        redirect_to(&format!("/sign-in?next={next}"))
+    })
 }
 
 /// Whether a request is for the web pages rather than the API.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::Extension;
 use maud::{html, Markup};
 use minutebook_log::catalogue::{BodyId, BodyKind, MeetingId, PersonId};
@@ -725,7 +725,7 @@ pub async fn search(
     .flatten();
     if let (Some(number), Some(hits)) = (number, &found) {
         if let [(_, _, meeting, _)] = hits.as_slice() {
-            return Redirect::to(&format!("/meetings/{meeting}#minute-{number}")).into_response();
+            return super::redirect_to(&format!("/meetings/{meeting}#minute-{number}"));
         }
     }
     page(state, caller, move |_, _, _| {

@@ -16,14 +16,14 @@ use crate::domain::*;
 use crate::support::run_cli;
 use crate::support::snapshot;
 
-struct Api {
-    state: Arc<AppState>,
+pub(crate) struct Api {
+    pub(crate) state: Arc<AppState>,
     tokens: Vec<(Role, String)>,
     _dir: tempfile::TempDir,
 }
 
 impl Api {
-    fn at(stage: Stage) -> Api {
+    pub(crate) fn at(stage: Stage) -> Api {
         let (dir, data) = World::at(stage).close();
         let tokens = TokenStore::open(&data).unwrap();
         let mut made = Vec::new();
@@ -40,12 +40,12 @@ impl Api {
         Api { state, tokens: made, _dir: dir }
     }
 
-    fn token(&self, role: Role) -> Option<&str> {
+    pub(crate) fn token(&self, role: Role) -> Option<&str> {
         self.tokens.iter().find(|(r, _)| *r == role).map(|(_, t)| t.as_str())
     }
 
     /// GETs `path` as `role` with an Accept header; returns status, content type and body.
-    fn get(&self, path: &str, role: Role, accept: &str) -> (StatusCode, String, String) {
+    pub(crate) fn get(&self, path: &str, role: Role, accept: &str) -> (StatusCode, String, String) {
         let mut request = Request::get(path).header(header::ACCEPT, accept);
         if let Some(token) = self.token(role) {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -53,7 +53,7 @@ impl Api {
         self.send(request.body(Body::empty()).unwrap())
     }
 
-    fn send(&self, request: Request<Body>) -> (StatusCode, String, String) {
+    pub(crate) fn send(&self, request: Request<Body>) -> (StatusCode, String, String) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let response = router(self.state.clone()).oneshot(request).await.unwrap();
@@ -70,7 +70,7 @@ impl Api {
         })
     }
 
-    fn get_bytes(&self, path: &str, role: Role) -> (StatusCode, Vec<u8>) {
+    pub(crate) fn get_bytes(&self, path: &str, role: Role) -> (StatusCode, Vec<u8>) {
         let mut request = Request::get(path);
         if let Some(token) = self.token(role) {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -114,7 +114,7 @@ fn export_gives_the_public_a_public_bundle_and_the_signed_in_a_full_one() {
     assert_eq!((after.len, after.checkpoint), (before.len, before.checkpoint), "exporting changed the log");
 }
 
-fn json(body: &str) -> serde_json::Value {
+pub(crate) fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
@@ -367,7 +367,7 @@ fn every_error_is_a_problem_even_those_the_router_makes() {
 }
 
 impl Api {
-    fn post(
+    pub(crate) fn post(
         &self,
         path: &str,
         role: Role,
@@ -384,7 +384,7 @@ impl Api {
         self.send(request.body(Body::from(body.to_string())).unwrap())
     }
 
-    fn etag(&self, meeting: &str) -> String {
+    pub(crate) fn etag(&self, meeting: &str) -> String {
         let request = Request::get(format!("/v1/meetings/{meeting}/minutes")).body(Body::empty()).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
@@ -393,13 +393,13 @@ impl Api {
         })
     }
 
-    fn snapshot(&self) -> crate::support::Snapshot {
+    pub(crate) fn snapshot(&self) -> crate::support::Snapshot {
         crate::support::snapshot(self.state.recorder.log())
     }
 
     /// Posts a command that must be refused with `status`, and checks the
     /// log did not change.
-    fn refused(
+    pub(crate) fn refused(
         &self,
         path: &str,
         role: Role,
