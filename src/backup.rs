@@ -28,8 +28,9 @@ use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
 use minutebook_log::{FORMAT_FILE, LOCK_FILE, SPACE_RESERVE_FILE};
 use minutebook_projections::store::PROJECTIONS_DIRECTORY;
 
+use crate::api::commands::REPLIES_FILE;
 use crate::api::papers::PAPERS_DIRECTORY;
-use crate::api::tokens::TOKENS_FILE;
+use crate::api::tokens::{TOKENS_FILE, TOKENS_LOCK_FILE};
 
 /// What a copy of a data directory holds, or what an update of a backup
 /// added to it.
@@ -86,11 +87,14 @@ fn copy_beside_journal(from: &Path, to: &Path, journal: JournalCopy) -> Result<C
 /// the lock, a cache of the journal (sled/, projections/, and one moved
 /// aside as `sled.damaged-…` or `sled.replaced-…`), the space reserve (zeros
 /// a directory keeps for opening on a full disk; opening the copy makes its
-/// own), or a file being written (tokens being replaced, frames an
-/// incremental backup is adding).
+/// own), the tokens' lock, or a file being written (tokens or kept
+/// replies being replaced, frames an incremental backup is adding).
 fn is_derived_or_transient(name: &str) -> bool {
     let cache = |prefix: &str| name == prefix || name.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
-    let transient = name == format!("{TOKENS_FILE}.new") || name == JOURNAL_ADDED_FILE;
+    let transient = name == format!("{TOKENS_FILE}.new")
+        || name == TOKENS_LOCK_FILE
+        || name == format!("{REPLIES_FILE}.new")
+        || name == JOURNAL_ADDED_FILE;
     name == LOCK_FILE || name == SPACE_RESERVE_FILE || cache(SLED_DIR) || cache(PROJECTIONS_DIRECTORY) || transient
 }
 

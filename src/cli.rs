@@ -159,7 +159,8 @@ enum Command {
         #[command(flatten)]
         data: DataArg,
     },
-    /// Create or revoke API tokens while the server is not running.
+    /// Create or revoke API tokens; works while the server runs, which
+    /// honours the change from its next request.
     Token {
         #[command(subcommand)]
         token: TokenCommand,
@@ -347,12 +348,13 @@ fn try_main() -> Result<(), Failure> {
             if let Some(person) = &person {
                 PersonId::new(person)?;
             }
-            Log::open(&data.data)?;
+            minute_book(&data.data)?;
             let (token, record) = TokenStore::open(&data.data)?.create(role, person.as_deref())?;
             println!("{} token (shown once; id {}): {token}", role.name(), record.id);
             Ok(())
         }
         Command::Token { token: TokenCommand::Revoke { data, id } } => {
+            minute_book(&data.data)?;
             TokenStore::open(&data.data)?.revoke(&id)?;
             println!("revoked token {id}");
             Ok(())
@@ -1055,5 +1057,15 @@ fn print_checkpoint(note: Option<&str>) {
     match note {
         Some(note) => print!("checkpoint:\n{note}"),
         None => println!("checkpoint: none signed at this size"),
+    }
+}
+
+/// Whether `data` is a data directory `init` made, without opening its
+/// log: tokens are changed while a server holds the log open.
+fn minute_book(data: &std::path::Path) -> Result<(), String> {
+    if data.join(minutebook_log::FORMAT_FILE).is_file() {
+        Ok(())
+    } else {
+        Err(format!("{} is not a minute book's data directory: run `minutebook init` first", data.display()))
     }
 }

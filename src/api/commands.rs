@@ -10,6 +10,7 @@
 //! wrong: an unknown person, a bad date); nothing is appended on any error.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::rejection::JsonRejection;
@@ -20,7 +21,7 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use minutebook_log::catalogue::*;
 use minutebook_log::Seq;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::tokens::Caller;
@@ -33,31 +34,101 @@ pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
 /// Most idempotency keys remembered (the oldest are forgotten first).
 pub const IDEMPOTENCY_KEYS_MAX: usize = 10_000;
 
+/// The file in the data directory that keeps first replies, so that a
+/// retry after a restart gets the first answer too.
+pub const REPLIES_FILE: &str = "idempotency.jsonl";
+
 /// A first reply: status, body and ETag, with a digest of the command it
 /// answered (a key reused for another command is refused).
-type Reply = (StatusCode, String, Option<String>, [u8; 32]);
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Reply {
+    key: String,
+    status: u16,
+    body: String,
+    etag: Option<String>,
+    /// BLAKE3 of the command, hex.
+    command: String,
+}
 
 /// First replies by idempotency key, for retries; the oldest keys are
-/// forgotten first.
-#[derive(Default)]
+/// forgotten first. Each is appended to `REPLIES_FILE` as a line of JSON
+/// and fsynced before it is answered; at start the last
+/// `IDEMPOTENCY_KEYS_MAX` are read back (a last line a crash cut short is
+/// skipped: its request was never answered). The file is rewritten with
+/// only those once it holds twice as many.
 pub struct Replies {
+    path: std::path::PathBuf,
     replies: Mutex<(HashMap<String, Reply>, VecDeque<String>)>,
+    /// Lines in the file, to know when to rewrite it.
+    lines: std::sync::atomic::AtomicUsize,
 }
 
 impl Replies {
+    pub fn open(data: &std::path::Path) -> Result<Replies, String> {
+        let path = data.join(REPLIES_FILE);
+        let text = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        };
+        let mut replies = (HashMap::new(), VecDeque::new());
+        let mut lines = 0;
+        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            lines += 1;
+            if let Ok(reply) = serde_json::from_slice::<Reply>(line) {
+                remember(&mut replies, reply);
+            }
+        }
+        Ok(Replies { path, replies: Mutex::new(replies), lines: lines.into() })
+    }
+
     fn get(&self, key: &str) -> Option<Reply> {
         self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(key).cloned()
     }
-    fn put(&self, key: String, reply: Reply) {
+
+    /// Keeps a first reply, on stable storage before it returns.
+    fn put(&self, reply: Reply) -> std::io::Result<()> {
         let mut guard = self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (map, order) = &mut *guard;
-        if map.insert(key.clone(), reply).is_none() {
-            order.push_back(key);
+        let mut line = serde_json::to_vec(&reply).expect("a reply always encodes");
+        line.push(b'\n');
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
+        file.write_all(&line)?;
+        file.sync_data()?;
+        remember(&mut guard, reply);
+        let lines = self.lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if lines >= 2 * IDEMPOTENCY_KEYS_MAX {
+            self.rewrite(&guard.0, &guard.1)?;
+            self.lines.store(guard.1.len(), std::sync::atomic::Ordering::Relaxed);
         }
-        while order.len() > IDEMPOTENCY_KEYS_MAX {
-            if let Some(old) = order.pop_front() {
-                map.remove(&old);
-            }
+        Ok(())
+    }
+
+    /// Writes only the replies kept, in order, and renames it into place.
+    fn rewrite(&self, map: &HashMap<String, Reply>, order: &VecDeque<String>) -> std::io::Result<()> {
+        let temporary = self.path.with_extension("jsonl.new");
+        let mut file = std::fs::File::create(&temporary)?;
+        for key in order {
+            let mut line = serde_json::to_vec(&map[key]).expect("a reply always encodes");
+            line.push(b'\n');
+            file.write_all(&line)?;
+        }
+        file.sync_all()?;
+        std::fs::rename(&temporary, &self.path)?;
+        if let Some(directory) = self.path.parent() {
+            std::fs::File::open(directory)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+fn remember((map, order): &mut (HashMap<String, Reply>, VecDeque<String>), reply: Reply) {
+    let key = reply.key.clone();
+    if map.insert(key.clone(), reply).is_none() {
+        order.push_back(key);
+    }
+    while order.len() > IDEMPOTENCY_KEYS_MAX {
+        if let Some(old) = order.pop_front() {
+            map.remove(&old);
         }
     }
 }
@@ -136,13 +207,14 @@ async fn run(
     };
     // Keys are per caller, so one client's key never answers another's.
     let key = key.map(|k| format!("{}:{}:{k}", caller.role.name(), caller.person.as_deref().unwrap_or("")));
-    let fingerprint = *blake3::hash(format!("{command:?}").as_bytes()).as_bytes();
+    let fingerprint = blake3::hash(format!("{command:?}").as_bytes()).to_hex().to_string();
     if let Some(key) = &key {
-        if let Some((status, body, etag, first)) = state.replies.get(key) {
-            if first != fingerprint {
+        if let Some(first) = state.replies.get(key) {
+            if first.command != fingerprint {
                 return Err(key_reused());
             }
-            return Ok(reply(status, body, etag));
+            let status = StatusCode::from_u16(first.status).unwrap_or(StatusCode::CREATED);
+            return Ok(reply(status, first.body, first.etag));
         }
     }
     let if_match = match &meeting_stream {
@@ -217,7 +289,20 @@ async fn run(
             .to_string();
     let etag = recorded.outcome.events.first().map(|e| format!("\"{}\"", e.stream_version.0));
     if let Some(key) = key {
-        state.replies.put(key, (StatusCode::CREATED, body.clone(), etag.clone(), fingerprint));
+        let first = Reply {
+            key,
+            status: StatusCode::CREATED.as_u16(),
+            body: body.clone(),
+            etag: etag.clone(),
+            command: fingerprint,
+        };
+        let state = state.clone();
+        // The events are recorded whatever happens here, so the request
+        // is answered; a reply that could not be kept is logged, and a
+        // retry after a restart may then be refused as stale.
+        if let Err(error) = blocking(move || state.replies.put(first).map_err(ApiError::internal)).await {
+            tracing::error!(?error, "an idempotent reply was not kept");
+        }
     }
     Ok(reply(StatusCode::CREATED, body, etag))
 }

@@ -58,16 +58,16 @@ type RenderedKey = (MeetingId, bool, &'static str, u64);
 pub const RENDERED_MINUTES_MAX: usize = 4_096;
 
 impl AppState {
-    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> AppState {
+    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> Result<AppState, String> {
         let (shutdown, _) = tokio::sync::watch::channel(false);
-        AppState {
+        Ok(AppState {
             recorder,
             tokens,
+            replies: commands::Replies::open(&data)?,
             data,
-            replies: commands::Replies::default(),
             shutdown,
             rendered: Default::default(),
-        }
+        })
     }
 }
 
@@ -1303,7 +1303,7 @@ pub fn serve(data: &Path, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -
     }
     let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
     let tokens = TokenStore::open(data)?;
-    let state = Arc::new(AppState::new(recorder, tokens, data.to_owned()));
+    let state = Arc::new(AppState::new(recorder, tokens, data.to_owned())?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener =

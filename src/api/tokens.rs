@@ -73,20 +73,68 @@ impl Caller {
     }
 }
 
+/// The file whose lock serialises changes to `TOKENS_FILE` between
+/// processes (the server and `minutebook token`).
+pub const TOKENS_LOCK_FILE: &str = "tokens.lock";
+
+/// The tokens of a data directory. The file is the truth, shared by the
+/// server and the CLI: a change is made under `TOKENS_LOCK_FILE` to the
+/// file as it is then, and a lookup first checks whether the file was
+/// replaced since it was read, so a token revoked with `minutebook token
+/// revoke` while the server runs is refused from the server's next
+/// request, and neither process undoes the other's change.
 pub struct TokenStore {
     path: PathBuf,
-    tokens: Mutex<Vec<TokenRecord>>,
+    lock_path: PathBuf,
+    tokens: Mutex<Loaded>,
+}
+
+/// The tokens as last read, and which version of the file they came from.
+struct Loaded {
+    tokens: Vec<TokenRecord>,
+    /// None once the file could not be read: no token is honoured then.
+    from: Option<FileStamp>,
+}
+
+/// Identifies one version of the tokens file: it is only ever replaced
+/// by a rename, which gives it a new inode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &Path) -> std::io::Result<Option<FileStamp>> {
+    match std::fs::metadata(path) {
+        Ok(metadata) => Ok(Some(FileStamp {
+            inode: std::os::unix::fs::MetadataExt::ino(&metadata),
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        })),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The tokens file as it is now, with its stamp (taken before the read,
+/// so a change during it is seen by the next check).
+fn read(path: &Path) -> Result<(Vec<TokenRecord>, Option<FileStamp>), String> {
+    let stamped = stamp(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let tokens = match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+    };
+    Ok((tokens, stamped))
 }
 
 impl TokenStore {
     pub fn open(data: &Path) -> Result<TokenStore, String> {
         let path = data.join(TOKENS_FILE);
-        let tokens = match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
-        };
-        Ok(TokenStore { path, tokens: Mutex::new(tokens) })
+        let (tokens, from) = read(&path)?;
+        let loaded = Loaded { tokens, from: Some(from.unwrap_or(FileStamp { inode: 0, len: 0, modified: None })) };
+        Ok(TokenStore { path, lock_path: data.join(TOKENS_LOCK_FILE), tokens: Mutex::new(loaded) })
     }
 
     /// Makes a new token; returns it (shown once) and its record.
@@ -102,33 +150,66 @@ impl TokenStore {
             person: person.map(str::to_owned),
             revoked: false,
         };
-        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if tokens.len() >= TOKENS_MAX {
-            return Err(format!("the data directory already holds {TOKENS_MAX} tokens"));
-        }
-        tokens.push(record.clone());
-        self.save(&tokens)?;
+        self.change(|tokens| {
+            if tokens.len() >= TOKENS_MAX {
+                return Err(format!("the data directory already holds {TOKENS_MAX} tokens"));
+            }
+            tokens.push(record.clone());
+            Ok(())
+        })?;
         Ok((token, record))
     }
 
     /// Revokes the token with this id.
     pub fn revoke(&self, id: &str) -> Result<(), String> {
-        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let record = tokens.iter_mut().find(|t| t.id == id).ok_or_else(|| format!("no token {id}"))?;
-        record.revoked = true;
-        self.save(&tokens)
+        self.change(|tokens| {
+            let record = tokens.iter_mut().find(|t| t.id == id).ok_or_else(|| format!("no token {id}"))?;
+            record.revoked = true;
+            Ok(())
+        })
     }
 
     /// The caller a presented token stands for; None if it is unknown or
-    /// revoked.
+    /// revoked, or if the tokens file can no longer be read (the error is
+    /// logged: a damaged file honours no token, rather than old ones).
     pub fn caller(&self, token: &str) -> Option<Caller> {
         let presented = blake3::hash(token.as_bytes());
-        let tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        tokens
+        let mut loaded = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = stamp(&self.path).ok().flatten();
+        if current.is_some() && current != loaded.from {
+            *loaded = match read(&self.path) {
+                Ok((tokens, from)) => Loaded { tokens, from },
+                Err(error) => {
+                    tracing::error!(%error, "the tokens file cannot be read: no token is honoured until it can");
+                    Loaded { tokens: Vec::new(), from: None }
+                }
+            };
+        }
+        loaded
+            .tokens
             .iter()
             .filter(|t| !t.revoked)
             .find(|t| blake3::Hash::from_hex(&t.hash).is_ok_and(|stored| stored == presented))
             .map(|t| Caller { role: t.role, person: t.person.clone() })
+    }
+
+    /// Changes the tokens file as it is now, holding the lock that other
+    /// processes take to change it, and keeps what was written.
+    fn change(&self, edit: impl FnOnce(&mut Vec<TokenRecord>) -> Result<(), String>) -> Result<(), String> {
+        let mut loaded = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock_path)
+            .map_err(|e| format!("cannot open {}: {e}", self.lock_path.display()))?;
+        lock.lock().map_err(|e| format!("cannot lock {}: {e}", self.lock_path.display()))?;
+        let (mut tokens, _) = read(&self.path)?;
+        edit(&mut tokens)?;
+        self.save(&tokens)?;
+        let from = stamp(&self.path).map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+        *loaded = Loaded { tokens, from };
+        Ok(())
     }
 
     /// Writes the file anew and renames it into place, fsynced.

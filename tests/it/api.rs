@@ -36,8 +36,18 @@ impl Api {
             made.push((role, tokens.create(role, person).unwrap().0));
         }
         let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
-        let state = Arc::new(AppState::new(recorder, tokens, data));
+        let state = Arc::new(AppState::new(recorder, tokens, data).unwrap());
         Api { state, tokens: made, _dir: dir }
+    }
+
+    /// The same data directory served anew, as after a restart.
+    pub(crate) fn restart(self) -> Api {
+        let Api { state, tokens, _dir } = self;
+        let data = state.data.clone();
+        drop(Arc::into_inner(state).expect("nothing else holds the state"));
+        let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
+        let state = Arc::new(AppState::new(recorder, TokenStore::open(&data).unwrap(), data).unwrap());
+        Api { state, tokens, _dir }
     }
 
     pub(crate) fn token(&self, role: Role) -> Option<&str> {

@@ -472,3 +472,50 @@ fn after_hostile_requests_a_normal_read_and_write_still_succeed() {
     no_request_gets_a_5xx();
     still_serves(api());
 }
+
+#[test]
+fn a_retry_after_a_restart_gets_the_first_answer() {
+    let api = Api::at(Stage::InSession);
+    let path = format!("/v1/meetings/{M1}/points");
+    let point = serde_json::json!({"item": 5, "text": "Members asked for the figures by ward."});
+    let headers = [("if-match", api.etag(M1)), ("idempotency-key", "ward-figures".to_owned())];
+    let (status, _, first) = api.post(&path, Role::Clerk, &headers, point.clone());
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let api = api.restart();
+    let before = api.snapshot();
+    let (status, _, again) = api.post(&path, Role::Clerk, &headers, point.clone());
+    assert_eq!((status, again.as_str()), (StatusCode::CREATED, first.as_str()));
+    assert_eq!(api.snapshot(), before, "a retry appends nothing");
+    // The same key for another command is still refused after the restart.
+    let other = serde_json::json!({"item": 5, "text": "Something else."});
+    let problem = api.refused(&path, Role::Clerk, &headers, other, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+}
+
+#[test]
+fn a_token_revoked_from_the_command_line_is_refused_by_the_running_server() {
+    let api = Api::at(Stage::InSession);
+    let data = api.state.data.to_str().unwrap().to_owned();
+    let auditor = |api: &Api, token: &str| {
+        let request = Request::get("/v1/bodies")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        exchange(api, request).0
+    };
+    // Made by the server, revoked by the CLI while the server runs.
+    let (token, record) = api.state.tokens.create(Role::Auditor, None).unwrap();
+    assert_eq!(auditor(&api, &token), StatusCode::OK);
+    let (code, out, err) = crate::support::run_cli(&["token", "revoke", "--data", &data, "--id", &record.id]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(auditor(&api, &token), StatusCode::UNAUTHORIZED, "the server honours the revocation at once");
+    // The server's next change keeps the CLI's: the revocation is not undone.
+    let (other, _) = api.state.tokens.create(Role::Auditor, None).unwrap();
+    assert_eq!(auditor(&api, &token), StatusCode::UNAUTHORIZED);
+    assert_eq!(auditor(&api, &other), StatusCode::OK);
+    // A token the CLI makes works at once too.
+    let (code, out, err) = crate::support::run_cli(&["token", "create", "--data", &data, "--role", "auditor"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let made = out.trim().rsplit(' ').next().unwrap();
+    assert_eq!(auditor(&api, made), StatusCode::OK, "{out}");
+}
