@@ -48,6 +48,8 @@ pub struct AppState {
     pub replies: commands::Replies,
     /// Set once the server is shutting down: live feeds end.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Exports being built: each holds its bundle in memory.
+    pub exports: Arc<tokio::sync::Semaphore>,
     /// Rendered minutes by meeting, audience, format and log position.
     rendered: std::sync::Mutex<std::collections::HashMap<RenderedKey, (String, u64)>>,
 }
@@ -66,6 +68,7 @@ impl AppState {
             replies: commands::Replies::open(&data)?,
             data,
             shutdown,
+            exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_CONCURRENT_MAX)),
             rendered: Default::default(),
         })
     }
@@ -776,6 +779,11 @@ struct CheckpointQuery {
 /// Most events an export over HTTP carries: a bundle is built in memory
 /// (about 9 KB an event as a tar), and anyone may ask for one.
 const HTTP_EXPORT_EVENTS_MAX: u64 = 50_000;
+/// Most exports built at once, so that memory stays bounded (at most
+/// about 450 MB each) whoever asks; others are told to come back.
+pub const EXPORTS_CONCURRENT_MAX: usize = 2;
+/// When a client refused for want of capacity is told to try again, in seconds.
+pub const RETRY_AFTER_BUSY_SECONDS: u64 = 5;
 
 #[derive(Deserialize)]
 struct ExportQuery {
@@ -801,7 +809,11 @@ async fn export(
         _ => return Err(ApiError::bad_request("name exactly one of ?meeting=ID, ?body=ID or ?all=true")),
     };
     let meta = Meta { scope, public: caller.role == Role::Public };
+    let Ok(permit) = state.exports.clone().try_acquire_owned() else {
+        return Ok(busy("exports are being built for other requests"));
+    };
     let (tar, name) = blocking(move || {
+        let _permit = permit;
         let record = state.recorder.record().map_err(ApiError::command)?.clone();
         let since: Vec<u64> = query.since.into_iter().collect();
         let log = state.recorder.log();
@@ -826,6 +838,19 @@ async fn export(
         tar,
     )
         .into_response())
+}
+
+/// 503 with `Retry-After`: the server is at capacity for this kind of
+/// request, and nothing was done.
+fn busy(what: &str) -> Response {
+    let mut response = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        format!("{what}; try again in {RETRY_AFTER_BUSY_SECONDS} seconds"),
+    )
+    .into_response();
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_BUSY_SECONDS));
+    response
 }
 
 /// Every stored checkpoint with a tree size in `from..=to`, as signed notes.

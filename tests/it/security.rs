@@ -546,3 +546,16 @@ fn a_token_revoked_from_the_command_line_is_refused_by_the_running_server() {
     let made = out.trim().rsplit(' ').next().unwrap();
     assert_eq!(auditor(&api, made), StatusCode::OK, "{out}");
 }
+
+#[test]
+fn exports_past_the_concurrent_limit_are_told_to_come_back() {
+    let api = Api::at(Stage::InSession);
+    let building = api.state.exports.clone().try_acquire_many_owned(minutebook::api::EXPORTS_CONCURRENT_MAX as u32);
+    let (status, headers, _) = get(&api, "/v1/export?all=true", Role::Public);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(is_problem(&headers));
+    assert_eq!(headers[header::RETRY_AFTER], minutebook::api::RETRY_AFTER_BUSY_SECONDS.to_string().as_str());
+    drop(building);
+    let (status, _, _) = get(&api, "/v1/export?all=true", Role::Public);
+    assert_eq!(status, StatusCode::OK);
+}
