@@ -162,7 +162,9 @@ fn fold(events: &[Event]) {
     }
     for body in record.bodies.keys() {
         let _ = registers::actions(&record, Some(body));
-        let _ = registers::declarations(&record, body);
+        for audience in [Audience::Public, Audience::Entitled] {
+            let _ = registers::declarations(&record, body, audience);
+        }
         let _ = registers::attendance(&record, body);
         let _ = registers::flagged_votes(&record, body);
         let _ = registers::body_meetings(&record, body);
