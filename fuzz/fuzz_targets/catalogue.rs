@@ -151,6 +151,10 @@ fn fold(events: &[Event]) {
         };
         record.apply(event, residue.as_ref().map(|(residue, basis)| (residue, basis.as_str())));
     }
+    // What the public may read of each event, as every channel asks it.
+    for event in events {
+        let _ = minutebook_projections::visibility::public_may_read_event(&record, event);
+    }
     for id in record.meetings.keys() {
         let _ = canonical_text(&record, id);
         for audience in [Audience::Public, Audience::Entitled] {
@@ -162,7 +166,9 @@ fn fold(events: &[Event]) {
     }
     for body in record.bodies.keys() {
         let _ = registers::actions(&record, Some(body));
-        let _ = registers::declarations(&record, body);
+        for audience in [Audience::Public, Audience::Entitled] {
+            let _ = registers::declarations(&record, body, audience);
+        }
         let _ = registers::attendance(&record, body);
         let _ = registers::flagged_votes(&record, body);
         let _ = registers::body_meetings(&record, body);

@@ -18,6 +18,7 @@ pub mod store;
 pub mod time;
 pub mod trail;
 pub mod view;
+pub mod visibility;
 
 /// Events read per page while catching up.
 pub const CATCH_UP_PAGE_EVENTS: usize = 1_000;

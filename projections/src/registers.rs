@@ -8,7 +8,8 @@ use minutebook_log::catalogue::*;
 use serde::Serialize;
 
 use crate::record::{EntryKind, Meeting, MeetingStatus, Record};
-use crate::view::name_of;
+use crate::view::{name_of, Audience};
+use crate::visibility;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ActionRow {
@@ -88,12 +89,19 @@ pub struct DeclarationRow {
     pub dispensation: Option<String>,
 }
 
-/// Declarations of interest by member, in meeting order.
-pub fn declarations(record: &Record, body: &BodyId) -> BTreeMap<PersonId, Vec<DeclarationRow>> {
+/// Declarations of interest by member, in meeting order, as `audience`
+/// may read them (the public: those of published minutes, and none of an
+/// exempt item).
+pub fn declarations(record: &Record, body: &BodyId, audience: Audience) -> BTreeMap<PersonId, Vec<DeclarationRow>> {
     let mut register: BTreeMap<PersonId, Vec<DeclarationRow>> = BTreeMap::new();
     for meeting in meetings_in_date_order(record, body) {
         for d in &meeting.declarations {
             let d = &d.declaration;
+            if audience == Audience::Public
+                && !visibility::public_may_read_in(record, meeting, DomainEvent::InterestDeclared(d.clone()))
+            {
+                continue;
+            }
             register.entry(d.person.clone()).or_default().push(DeclarationRow {
                 meeting: meeting.id.clone(),
                 meeting_date: meeting.date.to_string(),

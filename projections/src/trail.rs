@@ -6,7 +6,9 @@
 //!
 //! The trail is read from the meeting's stream in the log (which indexes
 //! it), with the record only for names and minute numbers, so it shows
-//! exactly what was appended.
+//! exactly what was appended. The public reads every entry's envelope (its
+//! position, time, actor, type and hash) and, of what it said, only what
+//! `visibility` lets the public read of that event.
 
 use std::collections::HashMap;
 
@@ -15,10 +17,14 @@ use minutebook_log::{LogReader, Payload, Seq, StreamVersion};
 use serde::Serialize;
 
 use crate::record::Record;
-use crate::view::{local_time, name_of};
+use crate::view::{local_time, name_of, Audience};
+use crate::visibility;
 
 /// Events read per page.
 const TRAIL_PAGE_EVENTS: usize = 1_000;
+
+/// What the public reads in place of what an event withheld from it said.
+pub const WITHHELD_TRAIL: &str = "exempt: not published";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TrailEntry {
@@ -51,12 +57,14 @@ pub struct Change {
     pub authority: Option<String>,
 }
 
-/// The trail of a meeting; of one agenda item when `item` is given.
+/// The trail of a meeting, for an audience; of one agenda item when
+/// `item` is given.
 pub fn meeting_trail(
     reader: &LogReader,
     record: &Record,
     meeting_id: &MeetingId,
     item: Option<u32>,
+    audience: Audience,
 ) -> minutebook_log::Result<Vec<TrailEntry>> {
     let timezone = record
         .meetings
@@ -101,8 +109,17 @@ pub fn meeting_trail(
                     match DomainEvent::decode(envelope.event_type(), envelope.schema_version(), bytes) {
                         Ok(domain_event) => {
                             describe(record, seq, &domain_event, &mut entry, &mut texts, &mut items_of);
+                            let shown = audience == Audience::Entitled
+                                || visibility::public_may_read(record, &stream, &domain_event.subject());
+                            if !shown {
+                                entry.summary = WITHHELD_TRAIL.to_owned();
+                                entry.change = None;
+                            }
                         }
-                        Err(error) => entry.summary = format!("an event minutebook cannot read: {error}"),
+                        Err(error) if audience == Audience::Entitled => {
+                            entry.summary = format!("an event minutebook cannot read: {error}")
+                        }
+                        Err(_) => entry.summary = WITHHELD_TRAIL.to_owned(),
                     }
                 }
             }

@@ -4,8 +4,11 @@
 //!
 //! The public sees a meeting's minutes once their draft is published, and
 //! an exempt item only as its heading, paragraph and public summary until
-//! it is released; those entitled (officers, members) see everything,
-//! drafts in progress included. Redacted text reads
+//! it is released: no point, decision, action, presenter, declaration,
+//! whip or paper of it. Each line is decided by `visibility`, from what
+//! the catalogue says the event that recorded it is about, as every other
+//! public channel decides. Those entitled (officers, members) see
+//! everything, drafts in progress included. Redacted text reads
 //! "[redacted: <legal basis>]" for everyone.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -13,7 +16,8 @@ use base64::Engine;
 use minutebook_log::catalogue::*;
 use serde::Serialize;
 
-use crate::record::{EntryKind, Item, Meeting, MeetingStatus, Record};
+use crate::record::{EntryKind, Meeting, MeetingStatus, Record};
+use crate::visibility;
 
 /// What the public reads in place of an exempt item's content.
 pub const WITHHELD: &str = "[exempt: not published]";
@@ -311,7 +315,12 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
     let meeting = record.meetings.get(meeting_id)?;
     let body = record.bodies.get(&meeting.body)?;
     let status = status(meeting);
-    let content_visible = audience == Audience::Entitled || meeting.draft_published.is_some();
+    // Attendance, apologies and the rest of the meeting's own content.
+    let content_visible = audience == Audience::Entitled || visibility::may_read(meeting, Part::Content, None);
+    // Whether the audience may read what the event that recorded a line
+    // said: the one rule every public channel follows.
+    let shown =
+        |event: DomainEvent| audience == Audience::Entitled || visibility::public_may_read_in(record, meeting, event);
     let name = |person: &PersonId| name_of(record, person);
     let minute_of = |item: u32| meeting.item(item).and_then(|i| i.minute);
     let mut minutes = Minutes {
@@ -384,6 +393,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
     minutes.papers = meeting
         .papers
         .iter()
+        .filter(|p| shown(DomainEvent::PaperAttached(p.paper.clone())))
         .map(|p| PaperLine {
             reference: p.paper.reference.clone(),
             title: p.paper.title.clone(),
@@ -396,6 +406,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
     minutes.declarations = meeting
         .declarations
         .iter()
+        .filter(|d| shown(DomainEvent::InterestDeclared(d.declaration.clone())))
         .map(|d| {
             let d = &d.declaration;
             DeclarationLine {
@@ -413,6 +424,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
     minutes.whips = meeting
         .whips
         .iter()
+        .filter(|(_, w)| shown(DomainEvent::WhipDeclared(w.clone())))
         .map(|(_, w)| WhipLine {
             item: w.item,
             name: name(&w.person),
@@ -427,7 +439,8 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             summary: item.exempt_summary.as_ref().map(|s| s.text.clone()),
             released: item.exempt_released.clone(),
         });
-        let withheld = audience == Audience::Public && item.exempt_unreleased();
+        // Every entry (point, decision, action) is content of its item.
+        let withheld = audience == Audience::Public && !visibility::may_read(meeting, Part::Content, Some(item.number));
         let entries = if withheld {
             Vec::new()
         } else {
@@ -449,6 +462,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             presenters: item
                 .presenters
                 .iter()
+                .filter(|(_, p)| shown(DomainEvent::PresenterRecorded(p.clone())))
                 .map(|(_, p)| format!("{}, {}", name(&p.person), p.description))
                 .collect(),
             exempt,
@@ -499,10 +513,7 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             .or_else(|| meeting.items.iter().find(|i| i.seq == c.target).and_then(|i| i.minute));
         let by_minute = record.meetings.get(&c.by_meeting).and_then(|m| m.item(c.by_item)).and_then(|i| i.minute);
         // A correction of an exempt item's content is as exempt as the content.
-        let item = record.entry_location(c.target).map(|(_, item)| item);
-        let withheld =
-            audience == Audience::Public && item.and_then(|n| meeting.item(n)).is_some_and(Item::exempt_unreleased);
-        if withheld {
+        if !shown(DomainEvent::MinutesCorrected(c.clone())) {
             minutes.corrections.push(CorrectionLine::withheld(correction.recorded_at_us, &body.timezone));
             continue;
         }

@@ -106,7 +106,8 @@ async fn download(
     blocking(move || {
         let record = state.recorder.record().map_err(ApiError::command)?;
         // Which meeting attached it, with what media type; the public gets
-        // a paper only if an item it may read, or no item, names it.
+        // a paper only if it may read an event that attached it (of
+        // published minutes, and not of an exempt item).
         let attached: Vec<_> = record
             .meetings
             .values()
@@ -115,10 +116,8 @@ async fn download(
             .collect();
         let visible = caller.role != Role::Public
             || attached.iter().any(|(m, p)| {
-                !p.paper
-                    .item
-                    .and_then(|n| m.item(n))
-                    .is_some_and(minutebook_projections::record::Item::exempt_unreleased)
+                let attaching = minutebook_log::catalogue::DomainEvent::PaperAttached(p.paper.clone());
+                minutebook_projections::visibility::public_may_read_in(&record, m, attaching)
             });
         if !visible || (caller.role == Role::Public && attached.is_empty()) {
             return Err(ApiError::not_found(format!("no paper {hex} is published")));

@@ -12,7 +12,7 @@ use minutebook_log::catalogue::{BodyId, BodyKind, MeetingId, PersonId};
 use minutebook_projections::record::{MeetingStatus, Record};
 use minutebook_projections::registers::{self, AttendanceMark};
 use minutebook_projections::time::{record_at, At};
-use minutebook_projections::view::{self, Audience, Minutes, MinutesStatus};
+use minutebook_projections::view::{self, Minutes, MinutesStatus};
 use minutebook_projections::{render, trail::TrailEntry};
 use serde::Deserialize;
 
@@ -21,13 +21,7 @@ use crate::api::reads;
 use crate::api::tokens::{Caller, Role};
 use crate::api::AppState;
 
-fn audience(caller: &Caller) -> Audience {
-    if caller.role == Role::Public {
-        Audience::Public
-    } else {
-        Audience::Entitled
-    }
-}
+use crate::api::visibility::audience;
 
 fn kind_name(kind: BodyKind) -> &'static str {
     match kind {

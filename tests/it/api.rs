@@ -695,6 +695,18 @@ fn papers_are_stored_by_hash_attached_once_uploaded_and_checked_on_the_way_out()
     let (status, _, body) = api.post(&path, Role::Clerk, &[("if-match", api.etag(M1))], paper(&hash));
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
+    // The public reads a paper when it may read the event that attached it:
+    // once the meeting's draft is published (the item is not exempt).
+    let (status, _, _) = api.get(&format!("/v1/papers/{hash}"), Role::Public, "*/*");
+    assert_eq!(status, StatusCode::NOT_FOUND, "a paper of minutes not yet published");
+    let (status, _, _) = api.get(&format!("/v1/papers/{hash}"), Role::Auditor, "*/*");
+    assert_eq!(status, StatusCode::OK);
+    for (path, body) in [("close", serde_json::json!({"at": "20:00"})), ("draft", serde_json::json!({}))] {
+        let (status, _, text) =
+            api.post(&format!("/v1/meetings/{M1}/{path}"), Role::Clerk, &[("if-match", api.etag(M1))], body);
+        assert_eq!(status, StatusCode::CREATED, "{path}: {text}");
+    }
+
     // Download: the bytes and their media type; a damaged file is never served.
     let (status, content_type, body) = api.get(&format!("/v1/papers/{hash}"), Role::Public, "*/*");
     assert_eq!((status, content_type.as_str()), (StatusCode::OK, "application/pdf"));

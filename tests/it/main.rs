@@ -15,6 +15,7 @@ mod domain_rules;
 mod faults;
 mod fuzz_regressions;
 mod journal_damage;
+mod leaks;
 mod log;
 mod log_format;
 mod merkle;

@@ -124,7 +124,7 @@ fn the_audit_trail_shows_every_event_and_each_change_before_and_after() {
     let world = corrected_world();
     let record = world.recorder.record().unwrap();
     let reader = world.recorder.log().reader();
-    let whole = trail::meeting_trail(&reader, &record, &m(M1), None).unwrap();
+    let whole = trail::meeting_trail(&reader, &record, &m(M1), None, Audience::Entitled).unwrap();
     let stream_events = world.recorder.log().stream_version(&m(M1).stream()).unwrap().0;
     assert_eq!(whole.len() as u64, stream_events, "every event of the meeting's stream");
     let correction = whole.iter().find(|e| e.event_type == "minutes.corrected").unwrap();
@@ -134,7 +134,7 @@ fn the_audit_trail_shows_every_event_and_each_change_before_and_after() {
     assert_eq!(change.authority.as_deref(), Some("agenda item 4 of meeting rcsp-2026-05-28"));
     assert_eq!(correction.item, Some(8));
     // The trail of one minute holds only what concerns its item.
-    let minute_396 = trail::meeting_trail(&reader, &record, &m(M1), Some(8)).unwrap();
+    let minute_396 = trail::meeting_trail(&reader, &record, &m(M1), Some(8), Audience::Entitled).unwrap();
     let lines: Vec<String> = minute_396.iter().map(|e| format!("{} {}", e.event_type, e.summary)).collect();
     expect_test::expect![[r#"
         item.taken agenda item 8 taken: Grounds maintenance contract award
@@ -163,7 +163,8 @@ fn a_revision_shows_the_text_before_and_after_with_its_reason() {
         },
     });
     let record = world.recorder.record().unwrap();
-    let trail = trail::meeting_trail(&world.recorder.log().reader(), &record, &m(M1), Some(8)).unwrap();
+    let trail =
+        trail::meeting_trail(&world.recorder.log().reader(), &record, &m(M1), Some(8), Audience::Entitled).unwrap();
     let change = trail.last().unwrap().change.clone().unwrap();
     assert_eq!(change.before.as_deref(), Some("The preferred bidder's price was 4% below the estimate."));
     assert_eq!(change.after.as_deref(), Some("The price was below the estimate."));
@@ -190,7 +191,7 @@ fn registers_count_attendance_interests_flags_and_actions_across_meetings() {
         (1, 2, Some(50))
     );
 
-    let declarations = registers::declarations(&record, &body_id());
+    let declarations = registers::declarations(&record, &body_id(), Audience::Entitled);
     assert_eq!(declarations[&p("cllr-brennan")][0].minute, Some(393));
     assert_eq!(registers::find_minute(&record, &body_id(), 394), Some((m(M1), 6)));
     assert_eq!(registers::find_minute(&record, &body_id(), 400), Some((m(M2), 3)));

@@ -8,9 +8,11 @@
 
 mod events;
 mod redaction;
+mod subject;
 mod values;
 
 pub use events::*;
+pub use subject::{Part, Subject};
 pub use values::*;
 
 /// The Schedule 12A paragraphs (England) under which the public may be
