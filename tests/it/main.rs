@@ -20,6 +20,7 @@ mod log_format;
 mod merkle;
 mod powerloss;
 mod projections;
+mod transport;
 mod verifying_doc;
 mod views;
 mod web;
