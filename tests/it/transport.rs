@@ -251,12 +251,21 @@ fn overlong_targets_and_header_fields_are_problems_and_hyper_answers_only_what_i
             ),
             "431",
         ),
+        (
+            format!(
+                "GET /healthz HTTP/1.1\r\n{}\r\n",
+                (0..transport::HYPER_HEADER_FIELDS_MAX + 1).map(|n| format!("X-F{n}: {n}\r\n")).collect::<String>()
+            ),
+            "431",
+        ),
     ] {
         let response = http(&addr, &request);
         assert_eq!(status(&response), expected, "{request:.60}: {response}");
         assert_eq!(header(&response, "content-length"), Some("0"), "{response}");
         assert_eq!(header(&response, "content-type"), None, "{response}");
     }
+    // The HTTP/2 preface: closed without an answer.
+    assert_eq!(http(&addr, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), "");
     assert_eq!(status(&get(&addr, "/healthz", "")), "200");
     assert!(server.terminate().success());
 }
