@@ -41,6 +41,43 @@ struct DataArg {
     data: PathBuf,
 }
 
+/// The transport's limits (docs/OPERATIONS.md, "Limits and timeouts").
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Seconds a client has to send a request's line and header fields.
+    #[arg(long, value_name = "S", default_value_t = api::transport::HEADER_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_s: u64,
+    /// Seconds a request body may stall between two of its parts.
+    #[arg(long, value_name = "S", default_value_t = api::transport::BODY_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_s: u64,
+    /// Seconds a request may take until its answer starts.
+    #[arg(long, value_name = "S", default_value_t = api::transport::REQUEST_TIME_MAX_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    request_time_max_s: u64,
+    /// Most connections held at once (fewer if the open files limit is lower).
+    #[arg(long, value_name = "N", default_value_t = api::transport::CONNECTIONS_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    connections_max: usize,
+    /// Unknown or revoked tokens one address may present in the window before it is answered 429.
+    #[arg(long, value_name = "N", default_value_t = api::transport::AUTH_FAILURES_MAX, value_parser = clap::value_parser!(u32).range(1..))]
+    auth_failures_max: u32,
+    /// The window over which failed authentications are counted, in seconds.
+    #[arg(long, value_name = "S", default_value_t = api::transport::AUTH_FAILURE_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
+    auth_failure_window_s: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> api::transport::Limits {
+        use std::time::Duration;
+        api::transport::Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_s),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_s),
+            request_time_max: Duration::from_secs(self.request_time_max_s),
+            connections_max: self.connections_max,
+            auth_failures_max: self.auth_failures_max,
+            auth_failure_window: Duration::from_secs(self.auth_failure_window_s),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Create a data directory: its log, the log's signing key and the first checkpoint.
@@ -126,6 +163,8 @@ enum Command {
         data: DataArg,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Create (or reuse) an invented council's minute book, then serve it.
     Demo {
@@ -137,6 +176,8 @@ enum Command {
         /// Create the data and print the tokens, without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Copy a data directory, even while `minutebook serve` runs: the journal up to a signed
     /// checkpoint, the keys, tokens and papers; then verify the copy.
@@ -334,12 +375,14 @@ fn try_main() -> Result<(), Failure> {
             println!("admin token (shown once; id {}): {token}", record.id);
             Ok(())
         }
-        Command::Serve { data, addr } => {
+        Command::Serve { data, addr, limits } => {
             init_tracing();
-            api::serve(&data.data, addr, |bound| println!("serving {} on http://{bound}/", data.data.display()))?;
+            api::serve(&data.data, addr, &limits.limits(), |bound| {
+                println!("serving {} on http://{bound}/", data.data.display())
+            })?;
             Ok(())
         }
-        Command::Demo { data, addr, no_serve } => demo(&data, addr, no_serve),
+        Command::Demo { data, addr, no_serve, limits } => demo(&data, addr, no_serve, &limits.limits()),
         Command::Token { token: TokenCommand::Create { data, role, person } } => {
             let role = Role::parse(&role)?;
             if role == Role::Member && person.is_none() {
@@ -468,7 +511,12 @@ fn init_tracing() {
         .try_init();
 }
 
-fn demo(data: &Path, addr: std::net::SocketAddr, no_serve: bool) -> Result<(), Failure> {
+fn demo(
+    data: &Path,
+    addr: std::net::SocketAddr,
+    no_serve: bool,
+    limits: &api::transport::Limits,
+) -> Result<(), Failure> {
     if crate::demo::create(data)? {
         println!("created the demo minute book of Eastbrook Borough Council in {}", data.display());
     } else {
@@ -507,7 +555,7 @@ fn demo(data: &Path, addr: std::net::SocketAddr, no_serve: bool) -> Result<(), F
         return Ok(());
     }
     init_tracing();
-    api::serve(data, addr, |bound| {
+    api::serve(data, addr, limits, |bound| {
         println!("serving on http://{bound}/ (ctrl-c to stop)");
         print(&format!("http://{bound}"));
     })?;

@@ -10,6 +10,7 @@ pub mod openapi;
 pub mod papers;
 pub(crate) mod reads;
 pub mod tokens;
+pub mod transport;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Exports being built: each holds its bundle in memory.
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// The transport's limits and the failed authentications by address.
+    pub transport: transport::Transport,
     /// Rendered minutes by meeting, audience, format and log position.
     rendered: std::sync::Mutex<std::collections::HashMap<RenderedKey, (String, u64)>>,
 }
@@ -69,6 +72,7 @@ impl AppState {
             data,
             shutdown,
             exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_CONCURRENT_MAX)),
+            transport: transport::Transport::default(),
             rendered: Default::default(),
         })
     }
@@ -289,16 +293,29 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/proofs/consistency", get(consistency))
         .route("/v1/export", get(export))
         .merge(commands::routes())
-        .merge(papers::routes())
         .route("/v1/tokens", axum::routing::post(create_token))
         .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .merge(crate::web::routes())
+        // Every route above starts its answer within the request time
+        // limit (a live feed's events come after its start, so it goes
+        // on); papers, merged below it, have a longer one of their own.
+        .route_layer(transport::time_limit(state.transport.limits.request_time_max))
+        .merge(
+            papers::routes().route_layer(transport::time_limit(std::time::Duration::from_millis(
+                transport::PAPER_REQUEST_TIME_MAX_MS,
+            ))),
+        )
         .fallback(fallback)
+        // From the innermost: who the caller is, the body limit (a route's
+        // own is inside it), the body's watch, the head's limits, and the
+        // request's id with problem+json for every error.
         .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(transport::body_limit(REQUEST_BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(state.transport.limits.body_read_timeout, transport::watch_body))
+        .layer(axum::middleware::from_fn(transport::head_limits))
         .layer(axum::middleware::from_fn(request_id))
         .layer(axum::middleware::from_fn(security_headers))
-        .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
         .with_state(state)
 }
 
@@ -364,9 +381,27 @@ async fn fallback(Extension(caller): Extension<Caller>, request: Request) -> Res
 }
 
 /// Resolves who every request speaks for, before any handler runs, so
-/// that an unknown token is refused on every path alike.
-async fn authenticate(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
-    let caller = match caller(&state, request.method(), request.headers()) {
+/// that an unknown token is refused on every path alike. An address that
+/// has presented too many unknown tokens is answered 429 before its token
+/// is looked at; every 401 to a request that presented a credential
+/// counts against its address.
+async fn authenticate(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let address = transport::client_address(&request).filter(|_| transport::presents_credential(&request));
+    let failures = &state.transport.failed_authentications;
+    if let Some(wait) = address.and_then(|address| failures.refused_for(address, std::time::Instant::now())) {
+        return transport::too_many_failures(wait);
+    }
+    let response = authenticated(&state, request, next).await;
+    if let Some(address) = address.filter(|_| response.status() == StatusCode::UNAUTHORIZED) {
+        if failures.record_failure(address, std::time::Instant::now()) {
+            tracing::warn!(%address, "too many failed authentications: no token is checked from this address for a while");
+        }
+    }
+    response
+}
+
+async fn authenticated(state: &AppState, mut request: Request, next: Next) -> Response {
+    let caller = match caller(state, request.method(), request.headers()) {
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
@@ -416,10 +451,16 @@ async fn problem_for_rejections(response: Response) -> Response {
     let (kind, detail) = match status {
         StatusCode::NOT_FOUND => ("not-found", if detail.is_empty() { "no such path".to_owned() } else { detail }),
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this path does not take that method".to_owned()),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ("too-large", format!("the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes"))
-        }
+        // The body's watch names the route's limit; this is only a net.
+        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "the request body is larger than this path accepts".to_owned()),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", detail),
+        // The request time limit's own answer (transport::time_limit).
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "timeout",
+            "the server did not answer within its time limit for a request; a command may still have been \
+             recorded: read the record, or send it again with the same Idempotency-Key"
+                .to_owned(),
+        ),
         _ if status.is_server_error() => return ApiError::internal(detail).into_response(),
         _ => ("malformed", detail),
     };
@@ -1151,28 +1192,57 @@ async fn consistency(
     .await
 }
 
-/// Opens the data directory and serves it until SIGTERM or ctrl-c; then
-/// stops accepting, lets requests in flight finish, and closes the log.
-pub fn serve(data: &Path, addr: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
+/// Opens the data directory and serves it until SIGTERM or ctrl-c, within
+/// `limits` (see `transport`); then stops accepting, ends live feeds, lets
+/// requests in flight finish, and closes the log.
+pub fn serve(
+    data: &Path,
+    addr: SocketAddr,
+    limits: &transport::Limits,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), String> {
+    let (open_files_before, open_files) = transport::raise_open_files_limit();
+    let connections_max = transport::connections_cap(limits.connections_max, open_files);
     let log = Log::open(data).map_err(|e| e.to_string())?;
     for note in log.opened().notes() {
         tracing::warn!("{note}");
     }
     let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
     let tokens = TokenStore::open(data)?;
-    let state = Arc::new(AppState::new(recorder, tokens, data.to_owned())?);
+    let mut state = AppState::new(recorder, tokens, data.to_owned())?;
+    state.transport = transport::Transport::new(limits.clone());
+    let state = Arc::new(state);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let bound = listener.local_addr().map_err(|e| e.to_string())?;
         on_ready(bound);
+        if connections_max < limits.connections_max {
+            tracing::warn!(
+                open_files,
+                "the open files limit holds only {connections_max} connections of the {} asked for",
+                limits.connections_max
+            );
+        }
+        tracing::info!(
+            connections_max,
+            open_files_before,
+            open_files,
+            header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+            body_read_timeout_ms = limits.body_read_timeout.as_millis() as u64,
+            request_time_max_ms = limits.request_time_max.as_millis() as u64,
+            auth_failures_max = limits.auth_failures_max,
+            auth_failure_window_s = limits.auth_failure_window.as_secs(),
+            "serving on {bound} with at most {connections_max} connections (open files limit {open_files}, raised from {open_files_before} where the hard limit allowed)"
+        );
         let stop = state.shutdown.clone();
         let signal = async move {
             shutdown_signal().await;
             let _ = stop.send(true);
         };
-        axum::serve(listener, router(state)).with_graceful_shutdown(signal).await.map_err(|e| e.to_string())
+        transport::serve_connections(listener, router(state), limits, connections_max, signal).await;
+        Ok(())
     })
 }
 

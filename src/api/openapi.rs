@@ -194,7 +194,9 @@ pub fn document() -> Value {
     for operation in OPERATIONS {
         let mut responses = Map::new();
         responses.insert(operation.ok.0.to_string(), json!({"description": operation.ok.1}));
-        for status in ["400", "401", "403", "404", "409", "412", "413", "415", "422", "428"] {
+        for status in
+            ["400", "401", "403", "404", "408", "409", "412", "413", "414", "415", "422", "428", "429", "431", "503"]
+        {
             responses.insert(status.to_owned(), json!({"$ref": "#/components/responses/Problem"}));
         }
         let mut value = json!({

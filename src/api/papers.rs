@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,7 +26,7 @@ pub const PAPERS_DIRECTORY: &str = "papers";
 pub const PAPER_BYTES_MAX: usize = 50 * 1024 * 1024;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/v1/papers", post(upload).layer(DefaultBodyLimit::max(PAPER_BYTES_MAX)))
+        .route("/v1/papers", post(upload).layer(super::transport::body_limit(PAPER_BYTES_MAX)))
         .route("/v1/papers/{hash}", get(download))
 }
 

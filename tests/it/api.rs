@@ -526,8 +526,14 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(data: &str) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// A server with more options of `minutebook serve`.
+    pub(crate) fn start_with(data: &str, options: &[&str]) -> Server {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_minutebook"))
             .args(["serve", "--data", data, "--addr", "127.0.0.1:0"])
+            .args(options)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

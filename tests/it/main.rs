@@ -22,6 +22,7 @@ mod merkle;
 mod powerloss;
 mod projections;
 mod security;
+mod transport;
 mod verifying_doc;
 mod views;
 mod web;
