@@ -56,13 +56,11 @@ pub fn declarations(
 /// flag itself, which member and which item, is shown).
 pub fn flagged_votes(record: &Record, body: &BodyId, public: bool) -> Vec<registers::FlaggedVote> {
     let mut rows = registers::flagged_votes(record, body);
+    // A flag is made of a declaration and a decision, both the item's
+    // content: on an exempt item the public learns of neither (not even
+    // that a member declared an interest) until it is released.
     if public {
-        rows.retain(|row| public_may_read_part(record, &row.meeting, Part::Heading, None));
-        for row in &mut rows {
-            if !public_may_read_part(record, &row.meeting, Part::Content, Some(row.item)) {
-                row.decision = minutebook_projections::view::WITHHELD.to_owned();
-            }
-        }
+        rows.retain(|row| public_may_read_part(record, &row.meeting, Part::Content, Some(row.item)));
     }
     rows
 }

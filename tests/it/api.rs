@@ -985,8 +985,11 @@ fn the_public_registers_hold_only_published_meetings_and_no_exempt_text() {
     assert!(!body_events(Role::Public).contains("Secret terms"), "an exempt action's note is withheld from the public");
     assert!(body_events(Role::Auditor).contains("Secret terms"));
     let public = register(Role::Public, "flagged-votes");
-    assert_eq!(public["flagged_votes"][0]["member"], "cllr-brennan", "the flag itself is public");
-    assert_eq!(public["flagged_votes"][0]["decision"], "[exempt: not published]");
+    assert_eq!(
+        public["flagged_votes"].as_array().unwrap().len(),
+        0,
+        "a flag on an exempt item tells of a declaration on it: withheld from the public"
+    );
     let auditor = register(Role::Auditor, "flagged-votes");
     assert_eq!(auditor["flagged_votes"][0]["decision"], "That the secret tender be accepted.");
     assert_eq!(register(Role::Public, "attendance")["attendance"][0]["expected"], 1);
