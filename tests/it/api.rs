@@ -551,6 +551,16 @@ impl Server {
     }
 }
 
+/// A test that fails before `terminate` leaves no server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The response, or nothing once the server no longer listens.
 pub(crate) fn http(addr: &str, request: &str) -> String {
     use std::io::{Read, Write};
