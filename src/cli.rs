@@ -14,7 +14,7 @@ use minutebook_log::{merkle, Log, LogReader, Seq};
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::render;
 use minutebook_projections::store::Projections;
-use minutebook_projections::time::{record_at, At};
+use minutebook_projections::time::{minutes_record_at, At};
 use minutebook_projections::view::{self, Audience};
 
 use crate::api;
@@ -769,7 +769,7 @@ fn print_minutes(
         None => projections.record(),
         Some(at) => {
             let position = At::parse(at, &timezone)?.position(&log.reader())?;
-            as_of = record_at(&log.reader(), position)?;
+            as_of = minutes_record_at(&log.reader(), meeting, position)?;
             &as_of
         }
     };

@@ -8,6 +8,7 @@
 pub mod commands;
 pub mod openapi;
 pub mod papers;
+pub(crate) mod point_in_time;
 pub(crate) mod reads;
 pub mod tokens;
 pub mod transport;
@@ -25,7 +26,7 @@ use axum::{Extension, Json, Router};
 use minutebook_log::catalogue::{BodyId, DomainEvent, MeetingId};
 use minutebook_log::{merkle, Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
-use minutebook_projections::time::{record_at, At};
+use minutebook_projections::time::{minutes_record_at, At};
 use minutebook_projections::view::{self, Audience};
 use minutebook_projections::{registers, render};
 use serde::Deserialize;
@@ -842,7 +843,13 @@ async fn minutes(
         "application/json"
     };
     let state2 = state.clone();
+    // A point-in-time read waits its turn before it takes a thread.
+    let turn = match &query.at {
+        Some(_) => Some(point_in_time::turn().await),
+        None => None,
+    };
     let (body, version) = blocking(move || {
+        let _turn = turn;
         let current = state2.recorder.record().map_err(ApiError::command)?;
         let meeting = known_meeting(&current, &id)?;
         let timezone = current.bodies.get(&meeting.body).map_or("UTC".to_owned(), |b| b.timezone.clone());
@@ -876,10 +883,15 @@ async fn minutes(
                 Ok((body, version))
             }
             Some(at) => {
+                // The record's lock is let go first: the minutes then are
+                // folded from the streams they are made of, read from the
+                // log alone (`minutes_record_at`), so a crawler following
+                // every trail link never waits on, or makes wait, a writer.
+                drop(current);
                 let at = At::parse(&at, &timezone).map_err(ApiError::bad_request)?;
                 let reader = state2.recorder.log().reader();
                 let position = at.position(&reader).map_err(ApiError::log)?;
-                let then = record_at(&reader, position).map_err(ApiError::log)?;
+                let then = minutes_record_at(&reader, &id, position).map_err(ApiError::log)?;
                 let version = then.stream_version(&id.stream()).0;
                 Ok((render(view::minutes(&then, &id, audience))?, version))
             }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use minutebook_log::catalogue::DomainEvent;
 use minutebook_log::portable::{check_carried, Carried, Content};
-use minutebook_log::{Event, Log, Payload, Seq, StreamVersion};
+use minutebook_log::{Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
 
 use super::derive::{derived_files, event_dir, fold, Evidence, Meta, Scope, WITHHELD_TEXT};
@@ -192,20 +192,7 @@ fn read_all(log: &Log, size: u64) -> Result<Vec<Event>, ExportError> {
 }
 
 fn read_stream(log: &Log, stream: &str, size: u64) -> Result<Vec<Event>, ExportError> {
-    let mut events = Vec::new();
-    loop {
-        let page = log.read_stream(stream, StreamVersion(events.len() as u64 + 1), PAGE_EVENTS)?;
-        let full = page.len() == PAGE_EVENTS;
-        for event in page {
-            if event.envelope.seq().0 >= size {
-                return Ok(events);
-            }
-            events.push(event);
-        }
-        if !full {
-            return Ok(events);
-        }
-    }
+    Ok(minutebook_projections::time::stream_before(log, stream, size)?)
 }
 
 /// The streams a meeting's or a body's bundle holds whole.

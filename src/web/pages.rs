@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use minutebook_log::catalogue::{BodyId, BodyKind, MeetingId, PersonId};
 use minutebook_projections::record::{MeetingStatus, Record};
 use minutebook_projections::registers::{self, AttendanceMark};
-use minutebook_projections::time::{record_at, At};
+use minutebook_projections::time::{minutes_record_at, At};
 use minutebook_projections::view::{self, Minutes, MinutesStatus};
 use minutebook_projections::{render, trail::TrailEntry};
 use serde::Deserialize;
@@ -186,22 +186,22 @@ pub async fn meeting(
     UrlPath(id): UrlPath<String>,
     Query(query): Query<AtQuery>,
 ) -> Response {
+    let then = match query.at {
+        None => None,
+        Some(text) => match minutes_then(state.clone(), caller.clone(), id.clone(), text).await {
+            Ok(then) => Some(then),
+            Err(error) => return super::error_page(&caller, error),
+        },
+    };
     page(state, caller, move |record, log, caller| {
         let meeting = meeting_of(record, &id)?;
         let body = body_of(record, meeting.body.as_str())?;
-        let then;
-        let (shown, at) = match &query.at {
-            None => (record, None),
-            Some(text) => {
-                let at = At::parse(text, &body.timezone).map_err(PageError::BadRequest)?;
-                let reader = log.reader();
-                let position = at.position(&reader)?;
-                then = record_at(&reader, position)?;
-                (&then, Some(position))
-            }
+        let (minutes, at) = match then {
+            None => (view::minutes(record, &meeting.id, audience(caller)), None),
+            Some((minutes, position)) => (minutes, Some(position)),
         };
-        let minutes = view::minutes(shown, &meeting.id, audience(caller))
-            .ok_or_else(|| PageError::NotFound(format!("Meeting {id} was not yet scheduled at that point.")))?;
+        let minutes =
+            minutes.ok_or_else(|| PageError::NotFound(format!("Meeting {id} was not yet scheduled at that point.")))?;
         let checkpoint = log.latest_checkpoint()?.checkpoint;
         let title = format!("{}, {}", body.name, render::long_date(&minutes.date));
         Ok(Page {
@@ -231,6 +231,36 @@ pub async fn meeting(
         })
     })
     .await
+}
+
+/// The minutes of meeting `id` as they stood at `?at=` `text`, for the
+/// caller, with the position they stand at. Only the body's timezone (in
+/// which a date is read) is taken under the record's lock; the minutes are
+/// folded after it is let go, from the streams they are made of
+/// (`minutes_record_at`), in their turn (`api::point_in_time`), so that a
+/// crawler following every trail link never holds up a writer.
+async fn minutes_then(
+    state: Arc<AppState>,
+    caller: Caller,
+    id: String,
+    text: String,
+) -> Result<(Option<Minutes>, u64), PageError> {
+    let turn = crate::api::point_in_time::turn().await;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        let (meeting, timezone) = {
+            let record = state.recorder.record().map_err(|e| PageError::Internal(e.to_string()))?;
+            let meeting = meeting_of(&record, &id)?;
+            (meeting.id.clone(), body_of(&record, meeting.body.as_str())?.timezone.clone())
+        };
+        let at = At::parse(&text, &timezone).map_err(PageError::BadRequest)?;
+        let reader = state.recorder.log().reader();
+        let position = at.position(&reader)?;
+        let then = minutes_record_at(&reader, &meeting, position)?;
+        Ok((view::minutes(&then, &meeting, audience(&caller)), position))
+    })
+    .await
+    .unwrap_or_else(|e| Err(PageError::Internal(e.to_string())))
 }
 
 /// Who confirmed and signed the minutes, the tree they are pinned to, and

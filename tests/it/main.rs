@@ -19,6 +19,7 @@ mod leaks;
 mod log;
 mod log_format;
 mod merkle;
+mod point_in_time;
 mod powerloss;
 mod projections;
 mod security;

@@ -9,7 +9,7 @@ use minutebook_log::Log;
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::record::Record;
 use minutebook_projections::store::{Projections, PROJECTIONS_DIRECTORY};
-use minutebook_projections::time::{record_at, At};
+use minutebook_projections::time::{minutes_record_at, record_at, At};
 use minutebook_projections::view::{minutes, Audience, MinutesStatus};
 use minutebook_projections::{registers, render, trail};
 
@@ -412,6 +412,14 @@ proptest! {
         prop_assert_eq!(&rebuilt, &live);
         prop_assert_eq!(len, log.len());
         for (position, record) in &seen {
+            // What a point-in-time read serves, folded from the meeting's
+            // streams alone, is what the full rebuild shows.
+            let full = record_at(&log.reader(), *position).unwrap();
+            let bounded = minutes_record_at(&log.reader(), &m(M1), *position).unwrap();
+            for audience in [Audience::Public, Audience::Entitled] {
+                prop_assert_eq!(minutes(&bounded, &m(M1), audience), minutes(&full, &m(M1), audience));
+            }
+            prop_assert_eq!(canonical_text(&bounded, &m(M1)), canonical_text(&full, &m(M1)));
             // A redaction later in the log reaches back: a view rebuilt as at
             // an earlier position shows the residue, never the removed text,
             // so it differs from what was live then exactly when a later
