@@ -37,24 +37,24 @@ pub struct ApiBenchArgs {
 }
 
 /// A keep-alive HTTP/1.1 connection.
-struct Connection {
+pub(crate) struct Connection {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
 }
 
-struct Answer {
-    status: u16,
-    etag: Option<String>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) etag: Option<String>,
 }
 
 impl Connection {
-    fn open(addr: &str) -> std::io::Result<Connection> {
+    pub(crate) fn open(addr: &str) -> std::io::Result<Connection> {
         let stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         Ok(Connection { reader: BufReader::new(stream.try_clone()?), writer: stream })
     }
 
-    fn request(&mut self, head: &str, body: &str) -> std::io::Result<Answer> {
+    pub(crate) fn request(&mut self, head: &str, body: &str) -> std::io::Result<Answer> {
         write!(self.writer, "{head}Content-Length: {}\r\n\r\n{body}", body.len())?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;
@@ -140,39 +140,10 @@ fn prepare(data: &std::path::Path, writers: usize) -> Result<(String, String), S
             appointment: MemberAppointed { person, role, from: Date::new(2025, 1, 1)? },
         })?;
     }
+    let members: Vec<PersonId> = (0..8).map(|member| id(&format!("member-{member}"))).collect();
     for meeting in 0..writers {
         let meeting = MeetingId::new(&format!("bench-{meeting}")).expect("valid");
-        run(Command::ScheduleMeeting(MeetingScheduled {
-            meeting: meeting.clone(),
-            body: body.clone(),
-            date: Date::new(2026, 3, 5)?,
-            start: TimeOfDay::new(18, 30)?,
-            venue: "Committee Room 1".into(),
-        }))?;
-        run(Command::PublishAgenda {
-            meeting: meeting.clone(),
-            items: vec![AgendaItem { number: 1, title: "Budget".into(), kind: ItemKind::Substantive }],
-        })?;
-        run(Command::OpenMeeting { meeting: meeting.clone(), at: TimeOfDay::new(18, 30)? })?;
-        for member in 0..8 {
-            run(Command::RecordAttendance {
-                meeting: meeting.clone(),
-                person: id(&format!("member-{member}")),
-                attend_as: AttendAs::Member,
-                presiding: member == 0,
-                arrived_at: None,
-            })?;
-        }
-        run(Command::TakeItem { meeting: meeting.clone(), item: 1, title: None, kind: None })?;
-        for n in 0..20 {
-            run(Command::RecordPoint {
-                meeting: meeting.clone(),
-                point: PointRecorded {
-                    item: 1,
-                    text: format!("Members discussed the budget line {n} at some length."),
-                },
-            })?;
-        }
+        open_meeting(&recorder, &body, &meeting, Date::new(2026, 3, 5)?, &members)?;
     }
     drop(recorder);
     let tokens = TokenStore::open(data)?;
@@ -181,9 +152,53 @@ fn prepare(data: &std::path::Path, writers: usize) -> Result<(String, String), S
     Ok((clerk, auditor))
 }
 
+/// Schedules `meeting` of `body`, opens it with `members` present (the
+/// first presiding), takes its one item and records 20 points on it: a
+/// meeting for a writer to record points on.
+pub(crate) fn open_meeting(
+    recorder: &Recorder,
+    body: &BodyId,
+    meeting: &MeetingId,
+    date: Date,
+    members: &[PersonId],
+) -> Result<(), String> {
+    let run = |command: Command| {
+        recorder.execute(&Actor::new("bench", "clerk"), &command).map(drop).map_err(|e| e.to_string())
+    };
+    run(Command::ScheduleMeeting(MeetingScheduled {
+        meeting: meeting.clone(),
+        body: body.clone(),
+        date,
+        start: TimeOfDay::new(18, 30)?,
+        venue: "Committee Room 1".into(),
+    }))?;
+    run(Command::PublishAgenda {
+        meeting: meeting.clone(),
+        items: vec![AgendaItem { number: 1, title: "Budget".into(), kind: ItemKind::Substantive }],
+    })?;
+    run(Command::OpenMeeting { meeting: meeting.clone(), at: TimeOfDay::new(18, 30)? })?;
+    for (n, member) in members.iter().enumerate() {
+        run(Command::RecordAttendance {
+            meeting: meeting.clone(),
+            person: member.clone(),
+            attend_as: AttendAs::Member,
+            presiding: n == 0,
+            arrived_at: None,
+        })?;
+    }
+    run(Command::TakeItem { meeting: meeting.clone(), item: 1, title: None, kind: None })?;
+    for n in 0..20 {
+        run(Command::RecordPoint {
+            meeting: meeting.clone(),
+            point: PointRecorded { item: 1, text: format!("Members discussed the budget line {n} at some length.") },
+        })?;
+    }
+    Ok(())
+}
+
 /// Runs `clients` threads of `work` for `seconds`; returns their latencies
 /// of successful requests and the count of failures.
-fn load(
+pub(crate) fn load(
     clients: usize,
     seconds: u64,
     work: impl Fn(usize) -> Box<dyn FnMut() -> std::io::Result<bool> + Send> + Sync,
@@ -221,16 +236,42 @@ fn load(
     (latencies, failures)
 }
 
-pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
-    let scratch;
-    let directory = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            scratch = crate::bench::ScratchDir::new()?;
-            scratch.0.clone()
+/// A client that records a point on `meeting` (opened by `open_meeting`)
+/// per request, keeping the meeting's ETag for If-Match; a request
+/// succeeds when the POST is answered 2xx.
+pub(crate) fn point_writer(
+    addr: &str,
+    clerk: &str,
+    meeting: String,
+) -> Box<dyn FnMut() -> std::io::Result<bool> + Send> {
+    let (addr, clerk) = (addr.to_owned(), clerk.to_owned());
+    let mut connection = Connection::open(&addr);
+    let mut etag: Option<String> = None;
+    let mut n = 0u64;
+    Box::new(move || {
+        let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
+        if etag.is_none() {
+            let head = format!(
+                "GET /v1/meetings/{meeting}/minutes HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\n"
+            );
+            etag = connection.request(&head, "")?.etag;
         }
-    };
-    let (clerk, auditor) = prepare(&directory, args.writers)?;
+        n += 1;
+        let body = format!(r#"{{"item":1,"text":"Point {n} recorded under load."}}"#);
+        let head = format!(
+            "POST /v1/meetings/{meeting}/points HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\nContent-Type: application/json\r\nIf-Match: {}\r\n",
+            etag.as_deref().unwrap_or("\"0\"")
+        );
+        let answer = connection.request(&head, &body)?;
+        let created = (200..300).contains(&answer.status);
+        etag = if created { answer.etag } else { None };
+        Ok(created)
+    })
+}
+
+/// Starts `minutebook serve` on `directory` at a loopback port; returns
+/// the child and its address.
+pub(crate) fn spawn_server(directory: &std::path::Path) -> Result<(std::process::Child, String), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut server = std::process::Command::new(exe)
         .args(["serve", "--data", &directory.to_string_lossy(), "--addr", "127.0.0.1:0"])
@@ -241,6 +282,26 @@ pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
     let mut line = String::new();
     BufReader::new(server.stdout.take().ok_or("no server output")?).read_line(&mut line).map_err(|e| e.to_string())?;
     let addr = line.trim().rsplit("http://").next().unwrap_or("").trim_end_matches('/').to_owned();
+    Ok((server, addr))
+}
+
+/// Stops a server `spawn_server` started, as SIGTERM does.
+pub(crate) fn stop_server(mut server: std::process::Child) {
+    let _ = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+}
+
+pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
+    let scratch;
+    let directory = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            scratch = crate::bench::ScratchDir::new()?;
+            scratch.0.clone()
+        }
+    };
+    let (clerk, auditor) = prepare(&directory, args.writers)?;
+    let (server, addr) = spawn_server(&directory)?;
     println!("minutebook bench api: server on {addr}, data in {}", directory.display());
 
     let seconds = args.seconds;
@@ -265,33 +326,8 @@ pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
         percentile(&latencies, 0.99),
     );
 
-    let (latencies, failures) = load(args.writers, seconds, |client| {
-        let addr = addr.clone();
-        let clerk = clerk.clone();
-        let mut connection = Connection::open(&addr);
-        let mut etag: Option<String> = None;
-        let mut n = 0u64;
-        Box::new(move || {
-            let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
-            let meeting = format!("bench-{client}");
-            if etag.is_none() {
-                let head = format!(
-                    "GET /v1/meetings/{meeting}/minutes HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\n"
-                );
-                etag = connection.request(&head, "")?.etag;
-            }
-            n += 1;
-            let body = format!(r#"{{"item":1,"text":"Point {n} recorded under load."}}"#);
-            let head = format!(
-                "POST /v1/meetings/{meeting}/points HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\nContent-Type: application/json\r\nIf-Match: {}\r\n",
-                etag.as_deref().unwrap_or("\"0\"")
-            );
-            let answer = connection.request(&head, &body)?;
-            let created = (200..300).contains(&answer.status);
-            etag = if created { answer.etag } else { None };
-            Ok(created)
-        })
-    });
+    let (latencies, failures) =
+        load(args.writers, seconds, |client| point_writer(&addr, &clerk, format!("bench-{client}")));
     println!(
         "durable command POSTs, {} clients on {} meetings: {:.0} 2xx/s, p50 {:?}, p99 {:?} ({failures} not 2xx) (floor 5000/s)",
         args.writers,
@@ -300,7 +336,6 @@ pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
     );
-    let _ = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
-    let _ = server.wait();
+    stop_server(server);
     Ok(())
 }

@@ -5,13 +5,16 @@
 //! one meeting's minutes from the projections. Never a timed test: the
 //! figures go in docs/PERFORMANCE.md with the machine they came from.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use crate::api::tokens::{Role, TokenStore};
 use crate::bench::percentile;
+use crate::bench_api::{load, open_meeting, point_writer, spawn_server, stop_server, Connection};
+use crate::domain::Recorder;
 
 use minutebook_log::catalogue::*;
-use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq};
+use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq, StreamVersion};
 use minutebook_projections::store::Projections;
 use minutebook_projections::{render, view};
 
@@ -26,6 +29,20 @@ pub struct ProjectionsBenchArgs {
     /// Minutes reads for the latency figures.
     #[arg(long, default_value_t = 10_000)]
     reads: usize,
+    /// Point-in-time (`?at=`) minutes reads through the server, one after
+    /// another, for their latency figures.
+    #[arg(long, default_value_t = 1_000)]
+    at_reads: usize,
+    /// Clients reading `?at=` minutes while the writers write.
+    #[arg(long, default_value_t = 16)]
+    at_readers: usize,
+    /// Clients recording points, each on its own meeting, with and without
+    /// the `?at=` readers.
+    #[arg(long, default_value_t = 4)]
+    writers: usize,
+    /// Seconds each writers' load runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
 }
 
 const BODIES: usize = 12;
@@ -351,5 +368,103 @@ pub fn projections(args: &ProjectionsBenchArgs) -> Result<(), String> {
         percentile(&latencies, 0.99),
         latencies.last().copied().unwrap_or_default()
     );
+    drop(projections);
+    point_in_time(&directory, log, &meetings, args)
+}
+
+/// `?at=` minutes through `minutebook serve` on this log: their latency
+/// one after another, then the writers' throughput without and with
+/// clients reading them.
+fn point_in_time(
+    directory: &Path,
+    log: Log,
+    meetings: &[MeetingId],
+    args: &ProjectionsBenchArgs,
+) -> Result<(), String> {
+    // The writers' meetings, recorded through the rules like any other.
+    let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
+    let body = id(BodyId::new, "body-0".to_owned());
+    let members: Vec<PersonId> = (0..8).map(|member| id(PersonId::new, format!("p-0-{member}"))).collect();
+    for writer in 0..args.writers {
+        let meeting = id(MeetingId::new, format!("writer-{writer}"));
+        open_meeting(&recorder, &body, &meeting, Date::new(2030, 1, 1)?, &members)?;
+    }
+    // Where a crawler following audit trails would ask for: a meeting, and
+    // a position anywhere from its scheduling to the end of the log.
+    let log = recorder.log();
+    let len = log.len();
+    let mut paths = Vec::with_capacity(AT_PATHS);
+    for n in 0..AT_PATHS {
+        let meeting = &meetings[(n * 7919) % meetings.len()];
+        let first = log.read_stream(&meeting.stream(), StreamVersion(1), 1).map_err(|e| e.to_string())?;
+        let scheduled = first.first().ok_or("a meeting has no events")?.envelope.seq().0;
+        let at = scheduled + 1 + (n as u64 * 104_729) % (len - scheduled);
+        paths.push(format!("/v1/meetings/{meeting}/minutes?at={at}"));
+    }
+    drop(recorder);
+    let (clerk, _) = TokenStore::open(directory)?.create(Role::Clerk, Some("bench"))?;
+    let (server, addr) = spawn_server(directory)?;
+    let paths = std::sync::Arc::new(paths);
+
+    let mut connection = Connection::open(&addr).map_err(|e| e.to_string())?;
+    let mut latencies = Vec::with_capacity(args.at_reads);
+    for n in 0..args.at_reads {
+        let started = Instant::now();
+        if !get(&mut connection, &addr, &paths[n % AT_PATHS]).map_err(|e| e.to_string())? {
+            return Err(format!("GET {} was not answered 200", paths[n % AT_PATHS]));
+        }
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    println!(
+        "GET ?at= minutes as JSON of a meeting at a position after it was scheduled, one client, {len} events: p50 {:?}, p99 {:?}, max {:?} (target p99 50 ms)",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        latencies.last().copied().unwrap_or_default()
+    );
+
+    let writers = |client: usize| point_writer(&addr, &clerk, format!("writer-{client}"));
+    let (alone, failed) = load(args.writers, args.seconds, writers);
+    let report = |what: &str, latencies: &[Duration], failed: u64| {
+        println!(
+            "{what}: {:.0}/s, p50 {:?}, p99 {:?} ({failed} failed)",
+            latencies.len() as f64 / args.seconds as f64,
+            percentile(latencies, 0.50),
+            percentile(latencies, 0.99),
+        )
+    };
+    report(&format!("durable point POSTs, {} writers, alone", args.writers), &alone, failed);
+    let ((written, write_failed), (read, read_failed)) = std::thread::scope(|scope| {
+        let reading = scope.spawn(|| {
+            load(args.at_readers, args.seconds, |client| {
+                let mut connection = Connection::open(&addr);
+                let mut n = client * 61;
+                let (addr, paths) = (addr.clone(), paths.clone());
+                Box::new(move || {
+                    let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
+                    n += 1;
+                    get(connection, &addr, &paths[n % AT_PATHS])
+                })
+            })
+        });
+        let written = load(args.writers, args.seconds, writers);
+        (written, reading.join().expect("the readers"))
+    });
+    report(
+        &format!("durable point POSTs, {} writers, while {} clients read ?at= minutes", args.writers, args.at_readers),
+        &written,
+        write_failed,
+    );
+    report(&format!("the {} clients' ?at= minutes meanwhile", args.at_readers), &read, read_failed);
+    stop_server(server);
     Ok(())
 }
+
+/// GETs `path` as the public; whether it was answered 200.
+fn get(connection: &mut Connection, addr: &str, path: &str) -> std::io::Result<bool> {
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n");
+    Ok(connection.request(&head, "")?.status == 200)
+}
+
+/// Distinct `?at=` requests the point-in-time figures cycle through.
+const AT_PATHS: usize = 1_000;
