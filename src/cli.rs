@@ -14,7 +14,7 @@ use minutebook_log::{merkle, Log, LogReader, Seq};
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::render;
 use minutebook_projections::store::Projections;
-use minutebook_projections::time::{minutes_record_at, At};
+use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
 
 use crate::api;
@@ -768,8 +768,9 @@ fn print_minutes(
     let record = match at {
         None => projections.record(),
         Some(at) => {
-            let position = At::parse(at, &timezone)?.position(&log.reader())?;
-            as_of = minutes_record_at(&log.reader(), meeting, position)?;
+            let sources = MinutesSources::of(projections.record(), meeting);
+            let position = sources.position(&log.reader(), At::parse(at, &timezone)?)?;
+            as_of = minutes_record_at(&log.reader(), meeting, &sources, position)?;
             &as_of
         }
     };

@@ -6,34 +6,40 @@
 //! so the position at an instant is found by binary search.
 //!
 //! Reading one meeting's minutes at a position (`minutes_record_at`) does
-//! not rebuild the record from position 0: it folds only the streams those
+//! not rebuild the record from position 0: it folds only the events those
 //! minutes are made of, read through the log's per-stream index up to the
 //! position. Why this design and not snapshots:
 //!
 //! - Every event the rules append goes to the stream of the entity it
-//!   changes (`decide` returns each event with its stream), and what one
-//!   meeting's minutes show is read from few entities: the meeting itself,
-//!   its body (name, timezone, and the progress of its actions, which is
-//!   recorded in the body's stream), the meetings its events name (the one
-//!   whose minute confirmed it or authorised a correction: their dates and
-//!   minute numbers) and the people its events name (their names). Export
-//!   bundles already rest on this: an auditor folds exactly these streams
-//!   into the same minutes the server shows.
-//! - So the cost of a point-in-time read is the number of those streams'
-//!   events before the position: a few hundred for a meeting, its body's
-//!   history, a handful for each person. It does not grow with the log,
-//!   needs no memory kept between requests, and cannot go stale or be
-//!   wrong after a redaction (snapshots of the record every N events
-//!   would hold the text a later redaction removed, cost memory or disk
-//!   in proportion to the log, and still fold up to N events a request).
+//!   changes (`decide` returns each event with its stream), and one
+//!   meeting's minutes read few entities: the meeting itself; of its body,
+//!   the registration (name, timezone) and the events that progressed or
+//!   closed the meeting's actions (in the body's stream); the meetings its
+//!   events name (the one whose minute confirmed it or authorised a
+//!   correction: their dates and minute numbers); and the people its
+//!   events name (their names). Export bundles rest on the same streams:
+//!   an auditor folds them into the same minutes the server shows.
+//! - The body's stream grows with every meeting of the body (minute
+//!   numbers, memberships, all its actions' progress), so it is not read
+//!   whole: the current record says where the meeting's action updates are
+//!   (`MinutesSources`, taken under the record's lock and let go at once).
+//! - So the cost of a point-in-time read is the size of the meeting, of the
+//!   meetings it names and of the people it names, before the position: a
+//!   hundred or so events for a typical meeting. It does not grow with the
+//!   log or with the body's history, needs no memory kept between
+//!   requests, and cannot go stale or be wrong after a redaction
+//!   (snapshots of the record every N events would hold the text a later
+//!   redaction removed, cost memory or disk in proportion to the log, and
+//!   still fold up to N events a request).
 //! - It reads only the log, never the record the writers decide on, so it
-//!   takes none of their locks.
+//!   holds none of their locks while it folds.
 //!
 //! The record it returns is not the whole record at that position, only
 //! what these minutes need; `view::minutes` and
 //! `minutes::canonical_text` of that meeting read from it exactly what
-//! they read from `record_at` (tests/it/views.rs checks this at every
-//! position of the demo and of generated logs, for every audience).
+//! they read from `record_at` (tests/it/point_in_time.rs checks this at
+//! every position of the demo, tests/it/views.rs on generated logs, for
+//! every audience).
 
 use std::collections::BTreeSet;
 
@@ -118,13 +124,56 @@ pub fn record_at(reader: &LogReader, position: u64) -> minutebook_log::Result<Re
 /// Events read per page of a stream.
 pub const STREAM_PAGE_EVENTS: usize = 256;
 
+/// What a point-in-time read of a meeting's minutes takes from the current
+/// record, under its lock, before it lets the lock go: how far the record
+/// reaches, and where the events that progressed or closed the meeting's
+/// actions are. Those are in the body's stream, among all the body's other
+/// events, and the log has no index from an action to them; the record has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MinutesSources {
+    /// The record's position: a read stands here at the latest.
+    position: u64,
+    /// Positions of the events that progressed or closed the meeting's
+    /// actions, up to the record's position.
+    action_updates: Vec<Seq>,
+}
+
+impl MinutesSources {
+    /// The sources of `meeting`'s minutes as `record` knows them; for a
+    /// meeting it does not hold, none beyond the meeting's own stream.
+    pub fn of(record: &Record, meeting: &MeetingId) -> MinutesSources {
+        let mut action_updates = Vec::new();
+        for item in record.meetings.get(meeting).map_or(&[][..], |m| &m.items[..]) {
+            for entry in item.entries.values() {
+                if let EntryKind::Action { updates, .. } = &entry.kind {
+                    action_updates.extend(updates.keys().copied());
+                }
+            }
+        }
+        action_updates.sort();
+        MinutesSources { position: record.position().0, action_updates }
+    }
+
+    /// How many events of the log a read `at` covers: at most as many as
+    /// the record these sources came from.
+    pub fn position(&self, reader: &LogReader, at: At) -> minutebook_log::Result<u64> {
+        Ok(at.position(reader)?.min(self.position))
+    }
+}
+
 /// The record one meeting's minutes are drawn from, as it stood after the
-/// first `position` events: the meeting, its body, the meetings and the
-/// people its events name, each folded from its own stream up to the
+/// first `position` events (at most the sources' position): the meeting,
+/// its body's registration and the progress of its actions, the meetings
+/// and the people its events name, each read from the log up to the
 /// position (see the module's documentation). Without the meeting when it
 /// was not yet scheduled then.
-pub fn minutes_record_at(reader: &LogReader, meeting: &MeetingId, position: u64) -> minutebook_log::Result<Record> {
-    let position = position.min(reader.len());
+pub fn minutes_record_at(
+    reader: &LogReader,
+    meeting: &MeetingId,
+    sources: &MinutesSources,
+    position: u64,
+) -> minutebook_log::Result<Record> {
+    let position = position.min(sources.position).min(reader.len());
     // The meeting's own stream says which body it belongs to and whom and
     // which other meetings it names. Nothing in another stream changes
     // that (the body's stream only adds progress to its actions).
@@ -134,15 +183,23 @@ pub fn minutes_record_at(reader: &LogReader, meeting: &MeetingId, position: u64)
         return Ok(alone);
     };
     let (people, meetings) = named(folded);
+    let mut events = own;
+    // Of the body's events, the minutes read its registration (name and
+    // timezone; nothing changes them) and the progress of the actions.
+    let body = folded.body.stream();
+    events
+        .extend(reader.read_stream(&body, StreamVersion(1), 1)?.into_iter().filter(|e| e.envelope.seq().0 < position));
+    for seq in sources.action_updates.iter().filter(|seq| seq.0 < position) {
+        events.extend(reader.event(*seq)?);
+    }
     let mut streams = BTreeSet::new();
-    streams.insert(folded.body.stream());
     streams.extend(meetings.iter().filter(|named| *named != meeting).map(MeetingId::stream));
     streams.extend(people.iter().map(PersonId::stream));
-    let mut events = own;
     for stream in &streams {
         events.extend(stream_before(reader, stream, position)?);
     }
     events.sort_by_key(|event| event.envelope.seq());
+    events.dedup_by_key(|event| event.envelope.seq());
     fold(reader, &events)
 }
 

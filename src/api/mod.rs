@@ -26,7 +26,7 @@ use axum::{Extension, Json, Router};
 use minutebook_log::catalogue::{BodyId, DomainEvent, MeetingId};
 use minutebook_log::{merkle, Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
-use minutebook_projections::time::{minutes_record_at, At};
+use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
 use minutebook_projections::{registers, render};
 use serde::Deserialize;
@@ -887,11 +887,12 @@ async fn minutes(
                 // folded from the streams they are made of, read from the
                 // log alone (`minutes_record_at`), so a crawler following
                 // every trail link never waits on, or makes wait, a writer.
+                let sources = MinutesSources::of(&current, &id);
                 drop(current);
                 let at = At::parse(&at, &timezone).map_err(ApiError::bad_request)?;
                 let reader = state2.recorder.log().reader();
-                let position = at.position(&reader).map_err(ApiError::log)?;
-                let then = minutes_record_at(&reader, &id, position).map_err(ApiError::log)?;
+                let position = sources.position(&reader, at).map_err(ApiError::log)?;
+                let then = minutes_record_at(&reader, &id, &sources, position).map_err(ApiError::log)?;
                 let version = then.stream_version(&id.stream()).0;
                 Ok((render(view::minutes(&then, &id, audience))?, version))
             }

@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use minutebook_log::catalogue::{BodyId, BodyKind, MeetingId, PersonId};
 use minutebook_projections::record::{MeetingStatus, Record};
 use minutebook_projections::registers::{self, AttendanceMark};
-use minutebook_projections::time::{minutes_record_at, At};
+use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Minutes, MinutesStatus};
 use minutebook_projections::{render, trail::TrailEntry};
 use serde::Deserialize;
@@ -235,7 +235,8 @@ pub async fn meeting(
 
 /// The minutes of meeting `id` as they stood at `?at=` `text`, for the
 /// caller, with the position they stand at. Only the body's timezone (in
-/// which a date is read) is taken under the record's lock; the minutes are
+/// which a date is read) and the minutes' sources are taken under the
+/// record's lock; the minutes are
 /// folded after it is let go, from the streams they are made of
 /// (`minutes_record_at`), in their turn (`api::point_in_time`), so that a
 /// crawler following every trail link never holds up a writer.
@@ -248,15 +249,16 @@ async fn minutes_then(
     let turn = crate::api::point_in_time::turn().await;
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let (meeting, timezone) = {
+        let (meeting, timezone, sources) = {
             let record = state.recorder.record().map_err(|e| PageError::Internal(e.to_string()))?;
             let meeting = meeting_of(&record, &id)?;
-            (meeting.id.clone(), body_of(&record, meeting.body.as_str())?.timezone.clone())
+            let timezone = body_of(&record, meeting.body.as_str())?.timezone.clone();
+            (meeting.id.clone(), timezone, MinutesSources::of(&record, &meeting.id))
         };
         let at = At::parse(&text, &timezone).map_err(PageError::BadRequest)?;
         let reader = state.recorder.log().reader();
-        let position = at.position(&reader)?;
-        let then = minutes_record_at(&reader, &meeting, position)?;
+        let position = sources.position(&reader, at)?;
+        let then = minutes_record_at(&reader, &meeting, &sources, position)?;
         Ok((view::minutes(&then, &meeting, audience(&caller)), position))
     })
     .await

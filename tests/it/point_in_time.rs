@@ -27,7 +27,7 @@ use minutebook_log::store::{ScanIter, SledStore, Store, WriteBatch};
 use minutebook_log::{Log, Seq, StreamVersion};
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::record::{catch_up_to, Record};
-use minutebook_projections::time::{minutes_record_at, record_at};
+use minutebook_projections::time::{minutes_record_at, record_at, MinutesSources};
 use minutebook_projections::view::{minutes, Audience};
 use tower::ServiceExt;
 
@@ -51,7 +51,8 @@ fn the_minutes_at_every_position_of_the_demo_equal_a_full_rebuild() {
     minutebook::demo::create(&data).unwrap();
     let log = Log::open(&data).unwrap();
     let reader = log.reader();
-    let mut meetings: Vec<MeetingId> = record_at(&reader, log.len()).unwrap().meetings.into_keys().collect();
+    let last = record_at(&reader, log.len()).unwrap();
+    let mut meetings: Vec<MeetingId> = last.meetings.keys().cloned().collect();
     assert!(meetings.len() >= 4, "the demo holds meetings at every stage of their life");
     // And one the log never scheduled: absent at every position.
     meetings.push(MeetingId::new("never-scheduled").unwrap());
@@ -62,17 +63,27 @@ fn the_minutes_at_every_position_of_the_demo_equal_a_full_rebuild() {
     for position in 0..=log.len() {
         catch_up_to(&reader, &mut full, position).unwrap();
         for meeting in &meetings {
-            let bounded = minutes_record_at(&reader, meeting, position).unwrap();
-            assert_eq!(readings(&bounded, meeting), readings(&full, meeting), "{meeting} at {position}");
-            compared += 1;
+            // The sources as the server takes them (the record now), and
+            // as the record stood at the position itself.
+            for sources in [MinutesSources::of(&last, meeting), MinutesSources::of(&full, meeting)] {
+                let bounded = minutes_record_at(&reader, meeting, &sources, position).unwrap();
+                assert_eq!(readings(&bounded, meeting), readings(&full, meeting), "{meeting} at {position}");
+                compared += 1;
+            }
         }
     }
-    assert_eq!(full, record_at(&reader, log.len()).unwrap());
-    // A position past the end reads as the end.
+    assert_eq!(full, last);
+    // A position past the end reads as the end; one past the sources'
+    // record, as far as that record reaches.
     for meeting in &meetings {
-        let bounded = minutes_record_at(&reader, meeting, u64::MAX).unwrap();
+        let sources = MinutesSources::of(&last, meeting);
+        let bounded = minutes_record_at(&reader, meeting, &sources, u64::MAX).unwrap();
         assert_eq!(readings(&bounded, meeting), readings(&full, meeting), "{meeting} past the end");
     }
+    let early = record_at(&reader, log.len() / 2).unwrap();
+    let meeting = &meetings[0];
+    let bounded = minutes_record_at(&reader, meeting, &MinutesSources::of(&early, meeting), log.len()).unwrap();
+    assert_eq!(readings(&bounded, meeting), readings(&early, meeting));
     assert!(compared > 1_000, "{compared} readings compared");
 }
 

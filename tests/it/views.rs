@@ -9,7 +9,7 @@ use minutebook_log::Log;
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::record::Record;
 use minutebook_projections::store::{Projections, PROJECTIONS_DIRECTORY};
-use minutebook_projections::time::{minutes_record_at, record_at, At};
+use minutebook_projections::time::{minutes_record_at, record_at, At, MinutesSources};
 use minutebook_projections::view::{minutes, Audience, MinutesStatus};
 use minutebook_projections::{registers, render, trail};
 
@@ -415,7 +415,8 @@ proptest! {
             // What a point-in-time read serves, folded from the meeting's
             // streams alone, is what the full rebuild shows.
             let full = record_at(&log.reader(), *position).unwrap();
-            let bounded = minutes_record_at(&log.reader(), &m(M1), *position).unwrap();
+            let sources = MinutesSources::of(&live, &m(M1));
+            let bounded = minutes_record_at(&log.reader(), &m(M1), &sources, *position).unwrap();
             for audience in [Audience::Public, Audience::Entitled] {
                 prop_assert_eq!(minutes(&bounded, &m(M1), audience), minutes(&full, &m(M1), audience));
             }
