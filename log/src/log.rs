@@ -991,7 +991,12 @@ impl Writer {
         // appender may redact an event as soon as its append returns, which
         // is before its group is applied: let the applier catch up first.
         // Redactions are rare; this costs them a group's apply at most.
-        if requests.iter().any(|request| !request.batch.redactions.is_empty()) {
+        // Tails forgotten are loaded again from the store, which must then
+        // show the group in flight too: a tail loaded without its events
+        // would give their stream versions again and drop them from the
+        // stream's index. Forgetting is rare (once per 4,096 new streams).
+        let forget_tails = self.tails.len() > STREAM_TAILS_CACHED_MAX;
+        if forget_tails || requests.iter().any(|request| !request.batch.redactions.is_empty()) {
             let mut durable = self.shared.durable.lock().unwrap();
             while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
                 durable = self.shared.durable_changed.wait(durable).unwrap();
@@ -1004,7 +1009,9 @@ impl Writer {
         }
         let mut previous = self.in_flight.take();
         let mut tails = std::mem::take(&mut self.tails);
-        if tails.len() > STREAM_TAILS_CACHED_MAX {
+        // (Unless the applier failed while it was waited for: then nothing
+        // more is written, and the tails are kept.)
+        if forget_tails && previous.is_none() {
             tails.clear();
         }
         let mut group = Group::new(shared.store.as_ref(), &ids, previous.as_ref(), &self.head, &self.frontier, tails);

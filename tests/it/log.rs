@@ -633,3 +633,83 @@ fn concurrent_redactions_of_one_event_are_refused_but_one() {
     }
     assert_verifies(&log);
 }
+
+/// The real store, slow to sync the journal and to apply each batch, so
+/// that appends queue behind a group and the writer stages the next group
+/// while the applier still applies the one before.
+struct SlowApplyStore(minutebook_log::store::SledStore);
+
+impl minutebook_log::store::Store for SlowApplyStore {
+    fn get(&self, key: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
+        self.0.get(key)
+    }
+    fn scan(&self, from: &[u8], to: &[u8]) -> minutebook_log::store::ScanIter<'_> {
+        self.0.scan(from, to)
+    }
+    fn last_in(&self, from: &[u8], to: &[u8]) -> std::io::Result<Option<(Vec<u8>, Vec<u8>)>> {
+        self.0.last_in(from, to)
+    }
+    fn apply(&self, batch: &minutebook_log::store::WriteBatch) -> std::io::Result<()> {
+        std::thread::sleep(Duration::from_millis(100));
+        self.0.apply(batch)
+    }
+    fn make_durable(&self) -> std::io::Result<()> {
+        self.0.make_durable()
+    }
+    fn reserve_journal(&self, end: u64) -> std::io::Result<()> {
+        self.0.reserve_journal(end)
+    }
+    fn write_journal(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.write_journal(offset, bytes)
+    }
+    fn sync_journal(&self) -> std::io::Result<()> {
+        std::thread::sleep(Duration::from_millis(300));
+        self.0.sync_journal()
+    }
+    fn read_journal(&self, offset: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        self.0.read_journal(offset, buffer)
+    }
+    fn journal_len(&self) -> std::io::Result<u64> {
+        self.0.journal_len()
+    }
+}
+
+#[test]
+fn a_stream_appended_to_just_before_the_writer_forgets_its_tails_keeps_its_version() {
+    // The writer keeps the tails of at most so many streams, then loads
+    // them again from the store; the group before may not be in the store
+    // yet (its apply is slow here), and a tail loaded from it then would
+    // miss that group's events: a false conflict, a version given twice.
+    let scratch = Scratch::new();
+    let log = Log::open_with(&scratch.path, |store| Box::new(SlowApplyStore(store))).unwrap();
+    let new_streams = |from: usize, n: usize| {
+        (from..from + n).fold(AppendBatch::new(), |batch, i| {
+            let stream = format!("s{i}");
+            batch.expect(stream.clone(), ExpectedVersion::Exactly(StreamVersion(0))).event(event(&stream, b"x"))
+        })
+    };
+    let mut made = 0;
+    while made < 4_000 {
+        log.append(new_streams(made, BATCH_EVENTS_MAX)).unwrap();
+        made += BATCH_EVENTS_MAX;
+    }
+    let batch = new_streams(made, 100).expect("x", ExpectedVersion::Exactly(StreamVersion(0)));
+    // The next append waits while that group syncs, so the writer hands
+    // the group to the applier and stages the next at once; with more
+    // than 4,096 tails by then, it starts with none.
+    let outcome = std::thread::scope(|scope| {
+        let next = scope.spawn(|| {
+            // After the group before is applied (100 ms), while this one syncs (300 ms).
+            std::thread::sleep(Duration::from_millis(250));
+            let next =
+                AppendBatch::new().expect("x", ExpectedVersion::Exactly(StreamVersion(1))).event(event("x", b"second"));
+            log.append(next)
+        });
+        log.append(batch.event(event("x", b"first"))).unwrap();
+        next.join().unwrap().unwrap()
+    });
+    assert_eq!(outcome.events[0].stream_version, StreamVersion(2));
+    let x = log.read_stream("x", StreamVersion(1), 10).unwrap();
+    assert_eq!(x.iter().map(|e| e.envelope.stream_version().0).collect::<Vec<_>>(), vec![1, 2]);
+    assert_verifies(&log);
+}
