@@ -497,8 +497,10 @@ pub async fn serve_connections(
             request.extensions_mut().insert(ConnectInfo(peer));
             request
         });
-        let connection =
-            http.serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(service));
+        let connection = http.serve_connection(
+            TokioIo::new(ProblemAnswers::new(stream)),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {
@@ -521,4 +523,171 @@ async fn accept_failed(error: std::io::Error) {
     }
     tracing::error!(%error, "cannot accept a connection; trying again in 1 s");
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// A connection's stream that turns hyper's own error answers into
+/// problem+json. hyper answers a request it cannot parse (400) or whose
+/// head is over its limits (431) itself, with no body and no way to give
+/// it one, then closes the connection. Its answer is recognised as it is
+/// written (that status, `content-length: 0`, no `content-type`: every
+/// answer of the server's own carries one) and replaced, byte for byte
+/// here because it is written below hyper, by the same answer with a
+/// problem+json body; the connection closes after it all the same.
+pub struct ProblemAnswers<S> {
+    inner: S,
+    /// A replacement being written, how much of it is, and how many bytes
+    /// of hyper's answer it stands for.
+    replacing: Option<(Vec<u8>, usize, usize)>,
+}
+
+impl<S> ProblemAnswers<S> {
+    pub fn new(inner: S) -> ProblemAnswers<S> {
+        ProblemAnswers { inner, replacing: None }
+    }
+}
+
+/// The problem+json answer that replaces hyper's bodiless one in `head`,
+/// if `head` is one.
+fn replacement(head: &[u8]) -> Option<Vec<u8>> {
+    let (status, kind, detail) = if head.starts_with(b"HTTP/1.1 400 ") || head.starts_with(b"HTTP/1.0 400 ") {
+        (StatusCode::BAD_REQUEST, "malformed", "the request is not HTTP/1.1 this server can read".to_owned())
+    } else if head.starts_with(b"HTTP/1.1 431 ") || head.starts_with(b"HTTP/1.0 431 ") {
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header-fields-too-large",
+            format!(
+                "the request's head exceeds {HYPER_HEAD_BYTES_MAX} bytes or {HYPER_HEADER_FIELDS_MAX} header fields"
+            ),
+        )
+    } else {
+        return None;
+    };
+    let end = head.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let fields = head[..end].to_ascii_lowercase();
+    let bodiless = fields.windows(21).any(|w| w == b"\r\ncontent-length: 0\r\n");
+    if end != head.len() || !bodiless || fields.windows(13).any(|w| w == b"content-type:") {
+        return None;
+    }
+    let body = serde_json::json!({
+        "type": format!("/problems/{kind}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    })
+    .to_string();
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let mut answer = format!(
+        "HTTP/1.1 {} {reason}\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\n\
+         x-content-type-options: nosniff\r\ncontent-security-policy: {}\r\nconnection: close\r\n\r\n",
+        status.as_u16(),
+        body.len(),
+        super::INERT_CONTENT_SECURITY_POLICY,
+    )
+    .into_bytes();
+    answer.extend_from_slice(body.as_bytes());
+    Some(answer)
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> ProblemAnswers<S> {
+    /// Writes what is left of a replacement; then reports hyper's bytes
+    /// as written.
+    fn poll_replacing(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        while let Some((answer, written, stands_for)) = &mut self.replacing {
+            if *written == answer.len() {
+                let stands_for = *stands_for;
+                self.replacing = None;
+                return Poll::Ready(Ok(stands_for));
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(0))
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for ProblemAnswers<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for ProblemAnswers<S> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        // A write hyper retries after Pending goes on with the replacement.
+        if self.replacing.is_none() {
+            match replacement(buf) {
+                Some(answer) => self.replacing = Some((answer, 0, buf.len())),
+                None => return Pin::new(&mut self.inner).poll_write(cx, buf),
+            }
+        }
+        self.poll_replacing(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.replacing.is_none() {
+            // hyper's error answers are a head alone, in the first slice.
+            let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| &b[..]);
+            let alone = bufs.iter().filter(|b| !b.is_empty()).count() == 1;
+            match replacement(first).filter(|_| alone) {
+                Some(answer) => self.replacing = Some((answer, 0, first.len())),
+                None => return Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
+            }
+        }
+        self.poll_replacing(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if self.replacing.is_some() {
+            match self.poll_replacing(cx) {
+                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replacement;
+
+    #[test]
+    fn only_hypers_bodiless_errors_are_replaced() {
+        let hypers = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Wed, 02 Dec 2026 17:00:00 GMT\r\n\r\n";
+        let answer = String::from_utf8(replacement(hypers).unwrap()).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\n"));
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        let problem: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["type"], "/problems/malformed");
+        let too_large = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
+        assert!(String::from_utf8(replacement(too_large).unwrap()).unwrap().contains("header-fields-too-large"));
+        // The server's own answers carry a content type, or a body.
+        let own = b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: 0\r\n\r\n";
+        assert_eq!(replacement(own), None);
+        assert_eq!(replacement(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 10\r\n\r\n"), None);
+        assert_eq!(replacement(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n{}"), None);
+        assert_eq!(replacement(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), None);
+    }
 }
