@@ -36,15 +36,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::checkpoint::NoteSigner;
+use crate::codec::{decode, store_io, PayloadRef, Record, Scrub, SALT_BYTES};
 use crate::envelope::{stored_payload_hash, Envelope};
 use crate::error::{Error, Result};
 use crate::journal::{corruption, examine, FrameAt, ReadFrame};
 use crate::keys;
 use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
-use crate::log::{
-    check_format, decode, genesis, read_signer, store_io, PayloadRef, Record, Scrub, SignedCheckpoint,
-    JOURNAL_KEY_CONTEXT, SALT_BYTES,
-};
+use crate::log::{check_format, genesis, read_signer, SignedCheckpoint, JOURNAL_KEY_CONTEXT};
 use crate::store::JOURNAL_FILE;
 use crate::types::PayloadHash;
 

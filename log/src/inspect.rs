@@ -17,12 +17,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::checkpoint::NoteVerifier;
+use crate::codec::{decode, store_io, Head, Record};
 use crate::error::{Error, Result};
 use crate::journal::{examine, FrameAt};
 use crate::keys;
 use crate::log::{
-    check_format, decode, frame_batch, genesis, read_signer, store_io, take_lock, Head, LogReader, Record, Shared,
-    JOURNAL_KEY_CONTEXT, LOCK_FILE, LOG_PUBLIC_KEY_FILE,
+    check_format, frame_batch, genesis, read_signer, take_lock, LogReader, Shared, JOURNAL_KEY_CONTEXT, LOCK_FILE,
+    LOG_PUBLIC_KEY_FILE,
 };
 use crate::store::{KeyValue, MemStore, Store, JOURNAL_FILE, SLED_DIR};
 use crate::verify::Problem;
@@ -259,8 +260,8 @@ fn lags(key: &[u8], stored: &[u8], journal: Option<&[u8]>) -> bool {
                 return false;
             };
             stored.envelope == journal.envelope
-                && matches!(stored.payload, crate::log::PayloadRef::Stored { .. })
-                && matches!(journal.payload, crate::log::PayloadRef::Redacted { .. })
+                && matches!(stored.payload, crate::codec::PayloadRef::Stored { .. })
+                && matches!(journal.payload, crate::codec::PayloadRef::Redacted { .. })
         }
         Some(b's') => {
             let (Ok(stored), Ok(journal)) = (decode::<Vec<u64>>("chunk", stored), decode::<Vec<u64>>("chunk", journal))

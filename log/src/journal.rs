@@ -41,18 +41,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::codec::{decode, store_io, Head, PayloadRef, Record, SALT_BYTES};
 use crate::envelope::{stored_payload_hash, Envelope};
 use crate::error::{Error, Result};
 use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
-use crate::log::{decode, store_io, Head, PayloadRef, Record, SALT_BYTES};
 use crate::store::{Store, WriteBatch};
 
 pub const FRAME_MAGIC: [u8; 8] = *b"mbframe1";
 pub const FRAME_HEADER_BYTES: u64 = 60;
-/// Largest payload area of one frame.
-pub const FRAME_PAYLOADS_BYTES_MAX: usize = 32 * 1024 * 1024;
-/// Largest body of one frame.
-pub const FRAME_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+pub use crate::limits::{FRAME_BODY_BYTES_MAX, FRAME_PAYLOADS_BYTES_MAX};
 /// Largest frame, header included.
 pub const FRAME_BYTES_MAX: u64 = FRAME_HEADER_BYTES + (FRAME_PAYLOADS_BYTES_MAX + FRAME_BODY_BYTES_MAX) as u64;
 /// The unit a disk writes whole: a crash may keep any of a write's sectors

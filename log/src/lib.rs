@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod catalogue;
 pub mod checkpoint;
+mod codec;
 pub mod envelope;
 mod error;
 mod hashing;

@@ -41,7 +41,11 @@ pub const STREAM_CHUNK_EVENTS_MAX: u64 = 128;
 pub const READ_EVENTS_MAX: usize = 10_000;
 
 const _: () = assert!(GROUP_EVENTS_MAX >= BATCH_EVENTS_MAX + BATCH_REDACTIONS_MAX);
-const _: () = assert!(GROUP_EVENTS_MAX * 2 * 1024 <= crate::journal::FRAME_BODY_BYTES_MAX);
+/// Largest payload area of one journal frame.
+pub const FRAME_PAYLOADS_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Largest body of one journal frame (its store operations).
+pub const FRAME_BODY_BYTES_MAX: usize = 16 * 1024 * 1024;
+const _: () = assert!(GROUP_EVENTS_MAX * 2 * 1024 <= FRAME_BODY_BYTES_MAX);
 const _: () = assert!(BATCH_PAYLOAD_BYTES_MAX >= EVENT_PAYLOAD_BYTES_MAX);
 const _: () = assert!(17 * STORED_VALUE_BYTES_MAX < 128 * 1024);
 // A stream chunk of postcard varints (at most 10 bytes each) fits a value.

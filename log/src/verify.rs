@@ -8,12 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::codec::{decode, store_io, Head, PayloadRef, SALT_BYTES};
 use crate::envelope::{stored_payload_hash, Envelope, EnvelopeView};
 use crate::error::Result;
 use crate::hashing::IdHashing;
 use crate::keys;
 use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
-use crate::log::{decode, payload_span, store_io, Head, LogReader, PayloadRef, SALT_BYTES, STORED_NODE_LEVEL_MIN};
+use crate::log::{payload_span, LogReader, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
 use crate::types::*;
 
