@@ -13,6 +13,7 @@ mod disk_full;
 mod domain;
 mod domain_rules;
 mod faults;
+mod format_fixtures;
 mod fuzz_regressions;
 mod journal_damage;
 mod leaks;
