@@ -15,7 +15,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use minutebook_log::catalogue::{DomainEvent, MeetingId};
+use minutebook_catalogue::{DomainEvent, MeetingId};
 use minutebook_log::{Event, LogReader, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{apply_from_log, Record};
@@ -196,7 +196,7 @@ fn check_signature(
     record: &Record,
     meeting_id: &MeetingId,
     seq: Seq,
-    signed: &minutebook_log::catalogue::MinutesSigned,
+    signed: &minutebook_catalogue::MinutesSigned,
     pinned: &Pinned<'_>,
     withheld: &BTreeSet<MeetingId>,
     not_checkable: &mut dyn FnMut(String),

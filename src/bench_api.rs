@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::bench::percentile;
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Log;
 
 use crate::api::tokens::{Role, TokenStore};

@@ -13,7 +13,7 @@ use crate::bench::percentile;
 use crate::bench_api::{load, open_meeting, point_writer, spawn_server, stop_server, Connection};
 use crate::domain::Recorder;
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq, StreamVersion};
 use minutebook_projections::store::Projections;
 use minutebook_projections::{render, view};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 
-use minutebook_log::catalogue::{BodyId, MeetingId, PersonId};
+use minutebook_catalogue::{BodyId, MeetingId, PersonId};
 use minutebook_log::{merkle, Log, LogReader, Seq};
 
 use minutebook_projections::minutes::canonical_text;

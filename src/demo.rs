@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Log;
 
 use crate::domain::{key_registration_statement, Actor, AttendAs, Command, DecisionInput, Recorder};

@@ -10,7 +10,7 @@ use std::path::Path;
 use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as BASE64URL};
 use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey};
-use minutebook_log::catalogue::PersonId;
+use minutebook_catalogue::PersonId;
 
 /// Largest key file read, in bytes.
 pub const KEY_FILE_BYTES_MAX: u64 = 4 * 1024;

@@ -14,7 +14,7 @@
 use libfuzzer_sys::fuzz_target;
 use minutebook::audit::RecordCheck;
 use minutebook_fuzz::Input;
-use minutebook_log::catalogue::{DomainEvent, CATALOGUE};
+use minutebook_catalogue::{DomainEvent, CATALOGUE};
 use minutebook_log::envelope::{payload_hash, EnvelopeFields};
 use minutebook_log::limits::STREAM_BYTES_MAX;
 use minutebook_log::{Envelope, Event, EventHash, EventId, Payload, Salt, Seq, StreamVersion, TreeHash};

@@ -6,7 +6,6 @@
 //! opaque payloads in envelopes whose bytes docs/LOG-FORMAT.md specifies.
 
 pub mod backup;
-pub mod catalogue;
 pub mod checkpoint;
 mod codec;
 pub mod envelope;

@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use minutebook_log::catalogue::{Capacity, MeetingId, PersonId, Vote};
+use minutebook_catalogue::{Capacity, MeetingId, PersonId, Vote};
 
 use crate::record::{EntryKind, Meeting, Record};
 

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::{Event, EventHash, LogReader, Payload, Seq, StreamVersion};
 use serde::{Deserialize, Serialize};
 

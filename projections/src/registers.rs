@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use serde::Serialize;
 
 use crate::record::{EntryKind, Meeting, MeetingStatus, Record};

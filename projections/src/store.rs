@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use minutebook_log::catalogue::{BodyId, MeetingId, PersonId};
+use minutebook_catalogue::{BodyId, MeetingId, PersonId};
 use minutebook_log::{LogReader, Seq};
 
 use crate::record::{catch_up_to, Body, Meeting, Person, Record, RECORD_PAGE_EVENTS};

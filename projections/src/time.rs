@@ -43,7 +43,7 @@
 
 use std::collections::BTreeSet;
 
-use minutebook_log::catalogue::{Capacity, Date, MeetingId, PersonId, Vote};
+use minutebook_catalogue::{Capacity, Date, MeetingId, PersonId, Vote};
 use minutebook_log::{Event, LogReader, Seq, StreamVersion};
 
 use crate::record::{apply_from_log, catch_up_to, EntryKind, Meeting, Record};

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::{LogReader, Payload, Seq, StreamVersion};
 use serde::Serialize;
 

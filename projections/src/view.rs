@@ -13,7 +13,7 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use serde::Serialize;
 
 use crate::record::{EntryKind, Meeting, MeetingStatus, Record};

@@ -22,7 +22,7 @@
 //! Architecture Invariant: every public channel decides through
 //! `public_may_read` or `may_read`, never with a rule of its own.
 
-use minutebook_log::catalogue::{DomainEvent, Part, Subject};
+use minutebook_catalogue::{DomainEvent, Part, Subject};
 use minutebook_log::{Event, Payload};
 
 use crate::record::{Item, Meeting, Record};

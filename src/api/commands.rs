@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Seq;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use minutebook_log::catalogue::{BodyId, DomainEvent, MeetingId};
+use minutebook_catalogue::{BodyId, DomainEvent, MeetingId};
 use minutebook_log::{merkle, Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
@@ -1055,7 +1055,7 @@ async fn create_token(
     let Json(new) = body.map_err(|r| ApiError::new(r.status(), "invalid", r.body_text()))?;
     let role = Role::parse(&new.role).map_err(ApiError::invalid)?;
     if let Some(person) = &new.person {
-        minutebook_log::catalogue::PersonId::new(person).map_err(ApiError::invalid)?;
+        minutebook_catalogue::PersonId::new(person).map_err(ApiError::invalid)?;
     }
     if role == Role::Member && new.person.is_none() {
         return Err(ApiError::invalid("a member's token must name the member"));

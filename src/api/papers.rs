@@ -116,7 +116,7 @@ async fn download(
             .collect();
         let visible = caller.role != Role::Public
             || attached.iter().any(|(m, p)| {
-                let attaching = minutebook_log::catalogue::DomainEvent::PaperAttached(p.paper.clone());
+                let attaching = minutebook_catalogue::DomainEvent::PaperAttached(p.paper.clone());
                 minutebook_projections::visibility::public_may_read_in(&record, m, attaching)
             });
         if !visible || (caller.role == Role::Public && attached.is_empty()) {

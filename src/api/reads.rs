@@ -4,7 +4,7 @@
 //! pages both read through here, so that they show the same things to the
 //! same people.
 
-use minutebook_log::catalogue::{BodyId, MeetingId, Part, PersonId};
+use minutebook_catalogue::{BodyId, MeetingId, Part, PersonId};
 use minutebook_log::LogReader;
 use minutebook_projections::record::Record;
 use minutebook_projections::registers::{self, ActionRow, AttendanceMark, AttendanceRow, DeclarationRow};

@@ -8,7 +8,7 @@
 //! trail and web pages are drawn by views that ask the same rule.
 
 use axum::http::StatusCode;
-use minutebook_log::catalogue::{MeetingId, Part};
+use minutebook_catalogue::{MeetingId, Part};
 use minutebook_log::Event;
 use minutebook_projections::record::Record;
 use minutebook_projections::view::Audience;
@@ -48,7 +48,7 @@ pub fn may_write(caller: &Caller, method: &axum::http::Method, path: &str) -> Ap
 /// no one submits a signature for someone else.
 pub fn may_command(caller: &Caller, command: &crate::domain::Command) -> ApiResult<()> {
     use crate::domain::Command;
-    let own = |person: &minutebook_log::catalogue::PersonId| caller.person.as_deref() == Some(person.as_str());
+    let own = |person: &minutebook_catalogue::PersonId| caller.person.as_deref() == Some(person.as_str());
     let allowed = match (caller.role, command) {
         (Role::Public, _) => {
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "recording needs a token"));

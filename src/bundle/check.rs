@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use minutebook_log::catalogue::MeetingId;
+use minutebook_catalogue::MeetingId;
 use minutebook_log::portable::{check_carried, check_sequence, Carried, CheckedEvent, Content};
 use minutebook_log::{merkle, parse_decimal, NoteVerifier, Payload, Salt, Seq, TreeHash};
 use minutebook_projections::record::residue_among;

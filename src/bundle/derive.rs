@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use minutebook_log::catalogue::{BodyId, MeetingId};
+use minutebook_catalogue::{BodyId, MeetingId};
 use minutebook_log::portable::{Carried, CheckedEvent, Content};
 use minutebook_log::{Checkpoint, Event, TreeHash};
 use minutebook_projections::record::{residue_among, Record};

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use minutebook_log::catalogue::DomainEvent;
+use minutebook_catalogue::DomainEvent;
 use minutebook_log::portable::{check_carried, Carried, Content};
 use minutebook_log::{Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;

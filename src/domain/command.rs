@@ -1,7 +1,7 @@
 //! What officers and chairs ask the record to do. A command names what
 //! should happen; `decide` turns it into events or a refusal.
 
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Seq;
 
 /// Who asks: recorded in every envelope the command appends.

@@ -8,7 +8,7 @@
 //! decision made on a stale record conflicts instead of overwriting.
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::limits::EVENT_PAYLOAD_BYTES_MAX;
 use minutebook_log::{Event, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};

@@ -13,7 +13,7 @@ use super::command::{Actor, Command};
 use super::decide::{decide, signing_statement, Decision, LogLookup};
 use super::refusal::Refusal;
 use super::statement::SigningStatement;
-use minutebook_log::catalogue::MeetingId;
+use minutebook_catalogue::MeetingId;
 
 /// Why a command was not recorded.
 #[derive(Debug)]

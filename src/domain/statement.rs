@@ -8,7 +8,7 @@
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use minutebook_log::catalogue::{BodyId, Date, MeetingId, PersonId};
+use minutebook_catalogue::{BodyId, Date, MeetingId, PersonId};
 use minutebook_log::TreeHash;
 use minutebook_projections::minutes::quote;
 

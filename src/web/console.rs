@@ -14,7 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use maud::{html, Markup};
-use minutebook_log::catalogue::{exempt_paragraphs, PersonId};
+use minutebook_catalogue::{exempt_paragraphs, PersonId};
 use minutebook_projections::record::{EntryKind, Meeting, MeetingStatus, Record};
 use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};

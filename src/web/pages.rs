@@ -8,7 +8,7 @@ use axum::extract::{Path as UrlPath, Query, State};
 use axum::response::Response;
 use axum::Extension;
 use maud::{html, Markup};
-use minutebook_log::catalogue::{BodyId, BodyKind, MeetingId, PersonId};
+use minutebook_catalogue::{BodyId, BodyKind, MeetingId, PersonId};
 use minutebook_projections::record::{MeetingStatus, Record};
 use minutebook_projections::registers::{self, AttendanceMark};
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
@@ -47,7 +47,7 @@ pub(super) fn meeting_of<'r>(
 
 /// Every event type, for the live feed's listeners.
 fn event_types() -> String {
-    minutebook_log::catalogue::CATALOGUE.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" ")
+    minutebook_catalogue::CATALOGUE.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(" ")
 }
 
 fn status_class(status: MinutesStatus) -> &'static str {

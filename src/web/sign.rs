@@ -14,7 +14,7 @@ use axum::Extension;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use maud::html;
-use minutebook_log::catalogue::PersonId;
+use minutebook_catalogue::PersonId;
 use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 

@@ -661,7 +661,7 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
     let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
     let record = recorder.record().unwrap();
     for n in &acknowledged {
-        let person = minutebook_log::catalogue::PersonId::new(&format!("guest-{n}")).unwrap();
+        let person = minutebook_catalogue::PersonId::new(&format!("guest-{n}")).unwrap();
         assert!(record.people.contains_key(&person), "guest-{n} was acknowledged but is not in the log");
     }
 }

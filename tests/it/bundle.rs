@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use minutebook::bundle::{export, verify_bundle, Bundle, BundleReport, Meta, Scope, Unreadable, MANIFEST};
-use minutebook_log::catalogue::MeetingId;
+use minutebook_catalogue::MeetingId;
 use minutebook_log::{AppendBatch, ExpectedVersion, Log, Seq};
 use minutebook_projections::record::{catch_up, Record};
 use minutebook_projections::render;

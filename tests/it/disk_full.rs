@@ -91,7 +91,7 @@ fn terminate_within(mut server: Server, limit: Duration) -> std::process::ExitSt
 
 fn has_person(data: &Path, id: &str) -> bool {
     let recorder = Recorder::new(Log::open(data).unwrap()).unwrap();
-    let person = minutebook_log::catalogue::PersonId::new(id).unwrap();
+    let person = minutebook_catalogue::PersonId::new(id).unwrap();
     let present = recorder.record().unwrap().people.contains_key(&person);
     present
 }

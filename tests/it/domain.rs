@@ -13,7 +13,7 @@ use base64::Engine;
 use ed25519_dalek::SigningKey;
 use minutebook::domain::*;
 use minutebook::keyfile::KeyFile;
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::{Log, Seq};
 use minutebook_projections::minutes::canonical_text;
 

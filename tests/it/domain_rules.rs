@@ -4,7 +4,7 @@
 //! did not change.
 
 use minutebook::domain::*;
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Seq;
 
 use crate::domain::*;

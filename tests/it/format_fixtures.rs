@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ed25519_dalek::{Signature, VerifyingKey};
 use minutebook::domain::{signing_statement, SigningStatement};
-use minutebook_log::catalogue::{DomainEvent, MeetingId};
+use minutebook_catalogue::{DomainEvent, MeetingId};
 use minutebook_log::{hex, Event, Log, Payload};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{catch_up, catch_up_to, Record};

@@ -5,7 +5,7 @@
 
 use minutebook::bundle::FILE_BYTES_MAX;
 use minutebook::domain::Command;
-use minutebook_log::catalogue::{DomainEvent, MinuteNumbersAssigned, MinutesConfirmed, MinutesSigned};
+use minutebook_catalogue::{DomainEvent, MinuteNumbersAssigned, MinutesConfirmed, MinutesSigned};
 use minutebook_log::{
     fuzzing, AppendBatch, EventId, ExpectedVersion, NewEvent, NoteSigner, FORMAT_FILE, LOG_KEY_FILE,
     LOG_PUBLIC_KEY_FILE,

@@ -24,7 +24,7 @@ use http_body_util::BodyExt;
 use minutebook::api::tokens::{Role, TokenStore};
 use minutebook::api::{router, AppState};
 use minutebook::domain::*;
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::{Payload, Seq};
 use tower::ServiceExt;
 

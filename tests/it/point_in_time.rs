@@ -22,7 +22,7 @@ use http_body_util::BodyExt;
 use minutebook::api::tokens::TokenStore;
 use minutebook::api::{router, AppState};
 use minutebook::domain::*;
-use minutebook_log::catalogue::{MeetingId, PointRecorded};
+use minutebook_catalogue::{MeetingId, PointRecorded};
 use minutebook_log::store::{ScanIter, SledStore, Store, WriteBatch};
 use minutebook_log::{Log, Seq, StreamVersion};
 use minutebook_projections::minutes::canonical_text;

@@ -23,7 +23,7 @@ use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use minutebook::bundle::{self, Meta, Scope, CONSISTENCY_DIR, MANIFEST};
 use minutebook::domain::SigningStatement;
-use minutebook_log::catalogue::{
+use minutebook_catalogue::{
     BodyId, BodyKind, BodyRegistered, Date, DomainEvent, MeetingId, MeetingScheduled, PersonId, PersonRegistered,
     TimeOfDay,
 };

@@ -4,7 +4,7 @@
 
 use minutebook::bundle::{verify_bundle, Meta, Scope};
 use minutebook::domain::*;
-use minutebook_log::catalogue::*;
+use minutebook_catalogue::*;
 use minutebook_log::Log;
 use minutebook_projections::minutes::canonical_text;
 use minutebook_projections::record::Record;

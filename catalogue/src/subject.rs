@@ -6,7 +6,7 @@
 
 use super::events::{DomainEvent, Revision};
 use super::values::MeetingId;
-use crate::types::Seq;
+use minutebook_log::Seq;
 
 /// Which part of the record an event is. The part, with the state of the
 /// meeting and item the event belongs to, decides who may read it

@@ -12,7 +12,7 @@ use super::values::{
     BodyId, BodyKind, Capacity, Date, DecisionKind, InterestKind, ItemKind, MeetingId, MemberRole, PersonId, TimeOfDay,
     Vote,
 };
-use crate::types::{EventHash, Seq};
+use minutebook_log::{EventHash, Seq};
 
 /// An Ed25519 signature's 64 bytes (encoded as a postcard byte string).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub struct SignatureBytes(pub [u8; 64]);
 impl Serialize for SignatureBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.collect_str(&crate::types::hex(&self.0))
+            serializer.collect_str(&minutebook_log::hex(&self.0))
         } else {
             serializer.serialize_bytes(&self.0)
         }

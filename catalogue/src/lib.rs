@@ -1,10 +1,10 @@
 //! The catalogue of governance events: what src/ appends and projections/
-//! fold. It lives in this crate, beside but apart from the generic log
-//! code, which never looks inside a payload: the log stores these as
-//! opaque bytes with the type name and schema version in the envelope.
+//! fold. A crate of its own, so that the generic log, which never looks
+//! inside a payload, cannot: the log stores these as opaque bytes with the
+//! type name and schema version in the envelope.
 //!
-//! Architecture Invariant: nothing outside `catalogue` in this crate uses
-//! it.
+//! Architecture Invariant: minutebook-log does not depend on this crate;
+//! this crate uses only the log's newtypes (`Seq`, `EventHash`).
 
 mod events;
 mod redaction;
@@ -18,7 +18,7 @@ pub use values::*;
 /// The Schedule 12A paragraphs (England) under which the public may be
 /// excluded, read from a data table compiled into the binary.
 pub fn exempt_paragraphs() -> Vec<(u8, &'static str)> {
-    include_str!("../../data/exempt-paragraphs-england.tsv")
+    include_str!("../data/exempt-paragraphs-england.tsv")
         .lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| {
