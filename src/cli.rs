@@ -233,11 +233,6 @@ enum Command {
         #[arg(long)]
         public: bool,
     },
-    /// Measure the log on this machine.
-    Bench {
-        #[command(subcommand)]
-        bench: BenchCommand,
-    },
 }
 
 #[derive(Subcommand)]
@@ -327,16 +322,6 @@ enum StatementCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum BenchCommand {
-    /// Appends, group commit, verification, replay and proofs, on a scratch data directory.
-    Log(crate::bench::LogBenchArgs),
-    /// Rebuild every projection from a log of 1,000,000 events of a realistic mix, and read minutes.
-    Projections(crate::bench_projections::ProjectionsBenchArgs),
-    /// A loopback load run against `minutebook serve`: minutes reads and durable command POSTs.
-    Api(crate::bench_api::ApiBenchArgs),
-}
-
 /// An error for the user: the message, and the exit code it maps to.
 pub struct Failure {
     pub message: String,
@@ -349,8 +334,16 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
+/// Runs the command line on the process's arguments; returns the exit code.
 pub fn main() -> i32 {
-    match try_main() {
+    main_from(std::env::args_os())
+}
+
+/// Runs the command line on `args` (the program's name first), as
+/// `minutebook` would on its own; returns the exit code. The benchmarks'
+/// binary starts its servers and verifiers through this.
+pub fn main_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
+    match try_main(args) {
         Ok(()) => 0,
         Err(failure) => {
             eprintln!("minutebook: {}", failure.message);
@@ -359,8 +352,8 @@ pub fn main() -> i32 {
     }
 }
 
-fn try_main() -> Result<(), Failure> {
-    let cli = match Cli::try_parse() {
+fn try_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Failure> {
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
@@ -487,18 +480,6 @@ fn try_main() -> Result<(), Failure> {
         Command::Rebuild { data, store } => rebuild(&data.data, store),
         Command::Minutes { data, meeting, format, at, public } => {
             print_minutes(&data.data, &MeetingId::new(&meeting)?, &format, at.as_deref(), public)
-        }
-        Command::Bench { bench: BenchCommand::Api(args) } => {
-            crate::bench_api::api(&args)?;
-            Ok(())
-        }
-        Command::Bench { bench: BenchCommand::Projections(args) } => {
-            crate::bench_projections::projections(&args)?;
-            Ok(())
-        }
-        Command::Bench { bench: BenchCommand::Log(args) } => {
-            crate::bench::log(&args)?;
-            Ok(())
         }
     }
 }

@@ -5,9 +5,6 @@
 pub mod api;
 pub mod audit;
 pub mod backup;
-mod bench;
-mod bench_api;
-mod bench_projections;
 pub mod bundle;
 pub mod cli;
 pub mod demo;

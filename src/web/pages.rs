@@ -15,6 +15,7 @@ use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Minutes, MinutesStatus};
 use minutebook_projections::{render, trail::TrailEntry};
 use serde::Deserialize;
+use similar::ChangeTag;
 
 use super::{page, trusted, Page, PageError};
 use crate::api::reads;
@@ -462,47 +463,34 @@ fn capitalised(text: &str) -> String {
     chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
+/// The most pairs of words (words before × words after) a change is diffed
+/// word by word; past it the trail shows the two texts whole, as the diff's
+/// table grows with the product.
+pub const WORD_DIFF_WORD_PAIRS_MAX: usize = 250_000;
+
 /// The words of `after` against `before`: removed words struck through,
 /// added words marked, by the longest common subsequence of words.
 pub fn word_diff(before: &str, after: &str) -> Markup {
     let old: Vec<&str> = before.split_whitespace().collect();
     let new: Vec<&str> = after.split_whitespace().collect();
-    if old.len() * new.len() > 250_000 {
+    if old.len() * new.len() > WORD_DIFF_WORD_PAIRS_MAX {
         return html! { del { (before) } " " ins { (after) } };
     }
-    // lcs[i][j]: the longest common subsequence of old[i..] and new[j..].
-    let mut lcs = vec![vec![0u32; new.len() + 1]; old.len() + 1];
-    for i in (0..old.len()).rev() {
-        for j in (0..new.len()).rev() {
-            lcs[i][j] = if old[i] == new[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
-        }
-    }
-    enum Part<'a> {
-        Same(&'a str),
-        Gone(&'a str),
-        Added(&'a str),
-    }
-    let (mut i, mut j, mut parts) = (0, 0, Vec::new());
-    while i < old.len() || j < new.len() {
-        if i < old.len() && j < new.len() && old[i] == new[j] {
-            parts.push(Part::Same(old[i]));
-            (i, j) = (i + 1, j + 1);
-        } else if i < old.len() && (j == new.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            // What went comes before what replaced it.
-            parts.push(Part::Gone(old[i]));
-            i += 1;
-        } else {
-            parts.push(Part::Added(new[j]));
-            j += 1;
-        }
-    }
+    // similar's table of the longest common subsequence, walked from the
+    // start: what went comes before what replaced it. Words the two share
+    // at their start and end are kept first, so that where repeated words
+    // allow two equally short diffs, those at the ends are the ones kept.
+    let mut changes = similar::algorithms::Capture::new();
+    similar::algorithms::lcs::diff(&mut changes, &old, 0..old.len(), &new, 0..new.len())
+        .unwrap_or_else(|never: std::convert::Infallible| match never {});
+    let words = changes.into_ops().into_iter().flat_map(|op| op.iter_changes(&old, &new));
     html! {
-        @for (index, part) in parts.iter().enumerate() {
+        @for (index, word) in words.enumerate() {
             @if index > 0 { " " }
-            @match part {
-                Part::Same(word) => { (word) },
-                Part::Gone(word) => { del { (word) } },
-                Part::Added(word) => { ins { (word) } },
+            @match word.tag() {
+                ChangeTag::Equal => { (word.value()) },
+                ChangeTag::Delete => { del { (word.value()) } },
+                ChangeTag::Insert => { ins { (word.value()) } },
             }
         }
     }
@@ -783,4 +771,53 @@ pub async fn search(
         })
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{word_diff, WORD_DIFF_WORD_PAIRS_MAX};
+
+    /// What went is struck through before what replaced it, by the longest
+    /// common run of words; past the size limit, the two texts whole.
+    #[test]
+    fn a_change_is_shown_word_by_word() {
+        let cases = [
+            ("The preferred bidder's price was 4% below the estimate.", "The price was below the estimate."),
+            ("Members noted the report.", "Members noted the report and asked for a timetable."),
+            ("x a y", "y a x"),
+            ("a b a b a", "b a b a b"),
+            ("the the cat", "the cat the"),
+            ("", "Added from nothing."),
+            ("Struck   to nothing.", ""),
+            ("<b>Tags</b> & ampersands", "<i>Tags</i> & ampersands"),
+        ];
+        let rendered: Vec<String> = cases
+            .iter()
+            .map(|(before, after)| format!("{before:?} -> {after:?}\n  {}", word_diff(before, after).into_string()))
+            .collect();
+        expect_test::expect![[r#"
+            "The preferred bidder's price was 4% below the estimate." -> "The price was below the estimate."
+              The <del>preferred</del> <del>bidder's</del> price was <del>4%</del> below the estimate.
+            "Members noted the report." -> "Members noted the report and asked for a timetable."
+              Members noted the <del>report.</del> <ins>report</ins> <ins>and</ins> <ins>asked</ins> <ins>for</ins> <ins>a</ins> <ins>timetable.</ins>
+            "x a y" -> "y a x"
+              <del>x</del> <del>a</del> y <ins>a</ins> <ins>x</ins>
+            "a b a b a" -> "b a b a b"
+              <del>a</del> b a b a <ins>b</ins>
+            "the the cat" -> "the cat the"
+              the <del>the</del> cat <ins>the</ins>
+            "" -> "Added from nothing."
+              <ins>Added</ins> <ins>from</ins> <ins>nothing.</ins>
+            "Struck   to nothing." -> ""
+              <del>Struck</del> <del>to</del> <del>nothing.</del>
+            "<b>Tags</b> & ampersands" -> "<i>Tags</i> & ampersands"
+              <del>&lt;b&gt;Tags&lt;/b&gt;</del> <ins>&lt;i&gt;Tags&lt;/i&gt;</ins> &amp; ampersands"#]].assert_eq(&rendered.join("\n"));
+
+        // Past the limit, the two texts whole: no diff of that size is made.
+        let side = (WORD_DIFF_WORD_PAIRS_MAX as f64).sqrt() as usize + 1;
+        let (before, after) = ("old ".repeat(side), "new ".repeat(side));
+        assert_eq!(word_diff(&before, &after).into_string(), format!("<del>{before}</del> <ins>{after}</ins>"));
+        let same = "same ".repeat(side - 2);
+        assert_eq!(word_diff(&same, &same).into_string(), same.trim_end(), "within the limit, word by word");
+    }
 }

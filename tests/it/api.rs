@@ -307,32 +307,19 @@ fn the_demo_builds_a_verifiable_council_and_the_server_stops_cleanly_on_sigterm(
     let mut line = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
     let addr = line.trim().rsplit("http://").next().unwrap().trim_end_matches('/').to_owned();
-    let response = http_get(&addr, "/healthz");
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.ends_with("ok\n"));
-    let response = http_get(&addr, "/v1/bodies/riverside-scrutiny/minutes/394");
-    assert!(response.contains("\"meeting\":\"rcsp-2026-03-05\""), "{response}");
+    let response = get(&addr, "/healthz", &[]).unwrap();
+    assert_eq!((response.status(), response.body().as_str()), (StatusCode::OK, "ok\n"));
+    let response = get(&addr, "/v1/bodies/riverside-scrutiny/minutes/394", &[]).unwrap();
+    assert!(response.body().contains("\"meeting\":\"rcsp-2026-03-05\""), "{response:?}");
     // A paper over the socket: uploaded by the clerk, downloaded as stored.
-    let token = |role: &str| stdout_of_demo_token(&first_run, role);
+    let bearer = |role: &str| format!("Bearer {}", stdout_of_demo_token(&first_run, role));
     let paper = "Invented handout: youth club attendance by month.";
-    let upload = http(
-        &addr,
-        &format!(
-            "POST /v1/papers HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{paper}",
-            token("clerk"),
-            paper.len()
-        ),
-    );
-    assert!(upload.starts_with("HTTP/1.1 201"), "{upload}");
+    let clerk = [("authorization", bearer("clerk")), ("content-type", "text/plain".to_owned())];
+    let upload = post(&addr, "/v1/papers", &clerk, paper).unwrap();
+    assert_eq!(upload.status(), StatusCode::CREATED, "{upload:?}");
     let hash = blake3::hash(paper.as_bytes()).to_hex();
-    let download = http(
-        &addr,
-        &format!(
-            "GET /v1/papers/{hash} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
-            token("auditor")
-        ),
-    );
-    assert!(download.starts_with("HTTP/1.1 200") && download.ends_with(paper), "{download}");
+    let download = get(&addr, &format!("/v1/papers/{hash}"), &[("authorization", bearer("auditor"))]).unwrap();
+    assert_eq!((download.status(), download.body().as_str()), (StatusCode::OK, paper));
     let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let exit = child.wait().unwrap();
@@ -346,15 +333,6 @@ fn stdout_of_demo_token(stdout: &str, role: &str) -> String {
     let line =
         stdout.lines().find(|l| l.split_whitespace().next() == Some(role)).expect("the demo prints a token per role");
     line.split_whitespace().last().expect("a token").to_owned()
-}
-
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 #[test]
@@ -561,28 +539,62 @@ impl Drop for Server {
     }
 }
 
-/// The response, or nothing once the server no longer listens.
-pub(crate) fn http(addr: &str, request: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
-        return String::new();
-    };
-    if stream.write_all(request.as_bytes()).is_err() {
-        return String::new();
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
+/// A client for tests against a real `minutebook serve` (ureq): a new
+/// connection per request, every status an answer to look at rather than
+/// an error, and the body read whole as text. `Err` is the transport's
+/// (for one, once the server no longer listens).
+pub(crate) fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into()
 }
 
-pub(crate) fn post_json(addr: &str, path: &str, token: &str, body: &str) -> String {
-    http(
-        addr,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+/// The answer with its body read whole as text.
+fn text(response: ureq::http::Response<ureq::Body>) -> Result<ureq::http::Response<String>, ureq::Error> {
+    let (parts, mut body) = response.into_parts();
+    let text = body.read_to_string()?;
+    Ok(ureq::http::Response::from_parts(parts, text))
+}
+
+/// GETs `http://ADDR/PATH` with `headers`.
+pub(crate) fn get(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, String)],
+) -> Result<ureq::http::Response<String>, ureq::Error> {
+    let mut request = agent().get(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    text(request.call()?)
+}
+
+/// POSTs `body` to `http://ADDR/PATH` with `headers`.
+pub(crate) fn post(
+    addr: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Result<ureq::http::Response<String>, ureq::Error> {
+    let mut request = agent().post(format!("http://{addr}{path}"));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    text(request.send(body)?)
+}
+
+/// POSTs a JSON `body` to `http://ADDR/PATH` with a bearer `token`.
+pub(crate) fn post_json(
+    addr: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> Result<ureq::http::Response<String>, ureq::Error> {
+    let headers = [("authorization", format!("Bearer {token}")), ("content-type", "application/json".to_owned())];
+    post(addr, path, &headers, body)
 }
 
 /// Makes the demo's data directory at `data` without serving it; returns
@@ -595,13 +607,15 @@ pub(crate) fn demo_clerk(data: &str) -> String {
 }
 
 /// Reads Server-Sent Events until `n` have arrived; returns their ids.
-fn live_ids(addr: &str, headers: &str, n: usize) -> Vec<u64> {
-    use std::io::{BufRead, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-    write!(stream, "GET /v1/events/live?from=0 HTTP/1.1\r\nHost: {addr}\r\n{headers}\r\n").unwrap();
+fn live_ids(addr: &str, headers: &[(&str, String)], n: usize) -> Vec<u64> {
+    use std::io::BufRead;
+    let mut request = agent().get(format!("http://{addr}/v1/events/live?from=0"));
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let feed = request.config().timeout_global(Some(std::time::Duration::from_secs(10))).build().call().unwrap();
     let mut ids = Vec::new();
-    for line in std::io::BufReader::new(stream).lines() {
+    for line in std::io::BufReader::new(feed.into_body().into_reader()).lines() {
         let line = line.unwrap();
         if let Some(id) = line.strip_prefix("id: ") {
             ids.push(id.parse().unwrap());
@@ -622,19 +636,27 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
     let server = Server::start(data_arg);
 
     // The first ten events, then a reconnection after the seventh resumes at the eighth.
-    let first = live_ids(&server.addr, "", 10);
+    let first = live_ids(&server.addr, &[], 10);
     assert_eq!(first, (0..10).collect::<Vec<_>>());
-    let resumed = live_ids(&server.addr, "Last-Event-ID: 6\r\n", 3);
+    let resumed = live_ids(&server.addr, &[("last-event-id", "6".to_owned())], 3);
     assert_eq!(resumed, [7, 8, 9]);
 
     // A feed open when the server is told to stop is ended, not left hanging.
     let feed_addr = server.addr.clone();
+    let feed_timeout = std::time::Duration::from_secs(20);
     let feed = std::thread::spawn(move || {
-        use std::io::{BufRead, Write};
-        let mut stream = std::net::TcpStream::connect(&feed_addr).unwrap();
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
-        write!(stream, "GET /v1/events/live HTTP/1.1\r\nHost: {feed_addr}\r\n\r\n").unwrap();
-        std::io::BufReader::new(stream).lines().map_while(Result::ok).count()
+        use std::io::Read;
+        let started = std::time::Instant::now();
+        let feed = agent()
+            .get(format!("http://{feed_addr}/v1/events/live"))
+            .config()
+            .timeout_global(Some(feed_timeout))
+            .build()
+            .call()
+            .unwrap();
+        assert_eq!(feed.status(), StatusCode::OK);
+        let _ = feed.into_body().into_reader().read_to_end(&mut Vec::new());
+        started.elapsed()
     });
 
     // Appends acknowledged while the server is told to stop are all in the log.
@@ -643,11 +665,11 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
         let mut acknowledged = Vec::new();
         for n in 0..400 {
             let body = format!(r#"{{"person":"guest-{n}","name":"Guest {n}","title":null,"organisation":null}}"#);
-            let response = post_json(&addr, "/v1/people", &clerk, &body);
-            if response.starts_with("HTTP/1.1 201") {
-                acknowledged.push(n);
-            } else if response.is_empty() || response.starts_with("HTTP/1.1 5") {
-                break;
+            match post_json(&addr, "/v1/people", &clerk, &body) {
+                Ok(response) if response.status() == StatusCode::CREATED => acknowledged.push(n),
+                Ok(response) if response.status().is_server_error() => break,
+                Ok(_) => {}
+                Err(_) => break,
             }
         }
         acknowledged
@@ -656,7 +678,8 @@ fn the_live_feed_resumes_without_gaps_and_sigterm_loses_nothing_acknowledged() {
     let exit = server.terminate();
     let acknowledged = appender.join().unwrap();
     assert!(exit.success(), "{exit:?}");
-    assert!(feed.join().unwrap() > 0, "the open feed got its headers and was ended");
+    let open_for = feed.join().unwrap();
+    assert!(open_for < feed_timeout, "the open feed was ended by the server, not by the client's timeout");
     assert!(!acknowledged.is_empty(), "some appends were acknowledged before the signal");
     let recorder = Recorder::new(Log::open(&data).unwrap()).unwrap();
     let record = recorder.record().unwrap();

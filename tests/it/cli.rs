@@ -85,6 +85,18 @@ fn unusable_input_exits_2() {
     assert!(locked.stderr.contains("is in use by another minutebook process"), "{}", locked.stderr);
 }
 
+/// The benchmarks live in their own binary (`cargo run -p minutebook-bench`),
+/// not in the one that is deployed.
+#[test]
+fn the_production_binary_has_no_bench_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let bench = minutebook(&["bench", "log"], dir.path());
+    assert_eq!(bench.code, 2);
+    assert!(bench.stderr.contains("unrecognized subcommand 'bench'"), "{}", bench.stderr);
+    assert!(!minutebook(&["--help"], dir.path()).stdout.contains("bench"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
+}
+
 #[test]
 fn checkpoint_prints_the_latest_signed_note() {
     let scratch = scratch_with_events(3);

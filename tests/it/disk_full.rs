@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use minutebook::domain::Recorder;
 use minutebook_log::Log;
 
-use crate::api::{demo_clerk, http, post_json, Server};
+use crate::api::{demo_clerk, post_json, Server};
+
+type Response = ureq::http::Response<String>;
 
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct SmallDisk {
@@ -60,17 +62,17 @@ impl Drop for SmallDisk {
     }
 }
 
-fn add_person(addr: &str, clerk: &str, id: &str) -> String {
+fn add_person(addr: &str, clerk: &str, id: &str) -> Response {
     let body = format!(r#"{{"person":"{id}","name":"Guest {id}","title":null,"organisation":null}}"#);
-    post_json(addr, "/v1/people", clerk, &body)
+    post_json(addr, "/v1/people", clerk, &body).unwrap()
 }
 
-fn get(addr: &str, path: &str) -> String {
-    http(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+fn get(addr: &str, path: &str) -> Response {
+    crate::api::get(addr, path, &[]).unwrap()
 }
 
-fn status(response: &str) -> &str {
-    response.get(9..12).unwrap_or("")
+fn status(response: &Response) -> u16 {
+    response.status().as_u16()
 }
 
 /// Sends SIGTERM and waits at most `limit` for the server to exit.
@@ -107,38 +109,38 @@ fn a_full_disk_refuses_writes_with_507_and_loses_nothing() {
     let clerk = demo_clerk(data_arg);
     let server = Server::start(data_arg);
     let addr = server.addr.clone();
-    assert_eq!(status(&add_person(&addr, &clerk, "before-full")), "201");
+    assert_eq!(status(&add_person(&addr, &clerk, "before-full")), 201);
 
     disk.fill();
     for n in 0..3 {
         let response = add_person(&addr, &clerk, &format!("while-full-{n}"));
-        assert_eq!(status(&response), "507", "{response}");
-        assert!(response.contains("/problems/storage-full"), "{response}");
-        assert!(response.contains("application/problem+json"), "{response}");
+        assert_eq!(status(&response), 507, "{response:?}");
+        assert!(response.body().contains("/problems/storage-full"), "{response:?}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "{response:?}");
     }
     // Reads go on.
-    assert_eq!(status(&get(&addr, "/v1/people/before-full")), "200");
-    assert_eq!(status(&get(&addr, "/v1/people/while-full-0")), "404");
-    assert_eq!(status(&get(&addr, "/healthz")), "200");
+    assert_eq!(status(&get(&addr, "/v1/people/before-full")), 200);
+    assert_eq!(status(&get(&addr, "/v1/people/while-full-0")), 404);
+    assert_eq!(status(&get(&addr, "/healthz")), 200);
 
     // Space freed: writes resume without a restart, and what was answered
     // 201 is read back at once.
     disk.free();
     let response = add_person(&addr, &clerk, "after-freeing");
-    assert_eq!(status(&response), "201", "{response}");
-    assert_eq!(status(&get(&addr, "/v1/people/after-freeing")), "200");
+    assert_eq!(status(&response), 201, "{response:?}");
+    assert_eq!(status(&get(&addr, "/v1/people/after-freeing")), 200);
 
     // Full again: SIGTERM still ends the server promptly.
     disk.fill();
-    assert_eq!(status(&add_person(&addr, &clerk, "full-again")), "507");
+    assert_eq!(status(&add_person(&addr, &clerk, "full-again")), 507);
     let exit = terminate_within(server, Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
 
     // A restart while full opens and serves reads; writes are refused.
     let server = Server::start(data_arg);
     let addr = server.addr.clone();
-    assert_eq!(status(&get(&addr, "/v1/people/after-freeing")), "200");
-    assert_eq!(status(&add_person(&addr, &clerk, "full-restart")), "507");
+    assert_eq!(status(&get(&addr, "/v1/people/after-freeing")), 200);
+    assert_eq!(status(&add_person(&addr, &clerk, "full-restart")), 507);
     let exit = terminate_within(server, Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
 

@@ -163,8 +163,9 @@ fn the_pages_read_well_link_up_and_pass_axe_for_the_public_and_for_a_clerk() {
     browser.click("form.stacked button");
     wait_for(&browser, |url| url.ends_with('/'));
     assert!(browser.text().contains("Signed in as off-rowe (clerk)"), "{}", browser.text());
-    let cookie = browser.cookies().into_iter().find(|c| c["name"] == "minutebook_token").expect("the sign-in cookie");
-    assert_eq!((cookie["httpOnly"].as_bool(), cookie["sameSite"].as_str()), (Some(true), Some("Strict")), "{cookie}");
+    let cookie = browser.cookies().into_iter().find(|c| c.name() == "minutebook_token").expect("the sign-in cookie");
+    let same_site = cookie.same_site().map(|same_site| same_site.to_string());
+    assert_eq!((cookie.http_only(), same_site.as_deref()), (Some(true), Some("Strict")), "{cookie}");
     browser.goto(&demo.url(&format!("/meetings/{SIGNED}")));
     let text = browser.text();
     assert_contains(&text, &["The preferred bidder's price was 6% below the council's estimate."], "clerk minutes");

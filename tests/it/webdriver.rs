@@ -1,25 +1,28 @@
-//! End-to-end tests in a real browser: a minimal W3C WebDriver client
-//! (`Browser`) driving Debian's headless Chromium through chromedriver, with
-//! axe-core accessibility checks and full-page screenshots, and a demo
-//! server (`Demo`) for it to browse. `.ci/test` installs Chromium,
-//! chromedriver and axe-core when they are missing.
+//! End-to-end tests in a real browser: a W3C WebDriver session through
+//! fantoccini (`Browser`) driving Debian's headless Chromium through
+//! chromedriver, with axe-core accessibility checks and full-page
+//! screenshots, and a demo server (`Demo`) for it to browse. `.ci/test`
+//! installs Chromium, chromedriver and axe-core when they are missing.
 //!
-//! The client speaks HTTP/1.1 over `std::net::TcpStream`, one connection
-//! per command with `Connection: close`: the few JSON requests a test makes
-//! need no browser-automation crate and its async stack.
+//! fantoccini is async; `Browser` keeps a single-threaded tokio runtime
+//! and waits on each command, so that tests read as a person's steps.
 
 // The smoke test uses part of this; the page tests use the rest.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use fantoccini::cookies::Cookie;
+use fantoccini::error::{CmdError, NewSessionError};
+use fantoccini::wd::PrintConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -36,8 +39,6 @@ const CHROMIUM_ARGS: [&str; 10] = [
     "--disable-dev-shm-usage",
     "--window-size=1280,1600",
 ];
-/// The W3C WebDriver web element identifier (WebDriver §12.1).
-const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 const STARTUP_TIMEOUT_MS: u64 = 20_000;
 const POLL_INTERVAL_MS: u64 = 50;
@@ -47,17 +48,17 @@ const COMMAND_TIMEOUT_MS: u64 = 120_000;
 const SCRIPT_TIMEOUT_MS: u64 = 60_000;
 const _: () = assert!(SCRIPT_TIMEOUT_MS < COMMAND_TIMEOUT_MS);
 const SHUTDOWN_TIMEOUT_MS: u64 = 10_000;
-/// A full-page screenshot of 1280 × 8000 pixels is a few megabytes of base64.
-const RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// A full-page screenshot is cut at this height.
 const SCREENSHOT_HEIGHT_PX_MAX: u64 = 8_000;
 
 /// A headless Chromium session, driven through its own chromedriver.
 /// Dropping it ends the session and every process it started.
 pub struct Browser {
+    /// Drives the WebDriver client, on this thread, while a command waits.
+    runtime: tokio::runtime::Runtime,
+    /// None once the session has ended.
+    client: Option<Client>,
     chromedriver: Child,
-    chromedriver_addr: SocketAddr,
-    session: String,
     profile: PathBuf,
     /// Holds the profile; removed after `drop` has ended every process.
     _scratch: tempfile::TempDir,
@@ -82,40 +83,61 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("start {CHROMEDRIVER}: {e} (.ci/test installs chromium-driver)"));
-        let mut browser =
-            Browser { chromedriver, chromedriver_addr, session: String::new(), profile, _scratch: scratch };
-        browser.wait_until_ready(&log);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+        let mut browser = Browser { runtime, client: None, chromedriver, profile, _scratch: scratch };
 
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|arg| arg.to_string()).collect();
         args.push(format!("--user-data-dir={}", browser.profile.display()));
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
+        let capabilities = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
-        }}});
-        let created = webdriver(chromedriver_addr, "POST", "/session", Some(&capabilities))
-            .unwrap_or_else(|e| panic!("chromedriver could not start {CHROMIUM}: {e}\n{}", read_log(&log)));
-        browser.session = created["sessionId"].as_str().expect("a new session has an id").to_owned();
-        browser.command("POST", "/timeouts", json!({"script": SCRIPT_TIMEOUT_MS}));
+        });
+        let Value::Object(capabilities) = capabilities else { unreachable!("an object") };
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(capabilities);
+        let url = format!("http://{chromedriver_addr}");
+        let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
+        // chromedriver listens a moment after it starts: until then the
+        // connection is refused, and that alone is worth trying again.
+        let client = loop {
+            match browser.runtime.block_on(builder.connect(&url)) {
+                Ok(client) => break client,
+                Err(NewSessionError::Failed(_) | NewSessionError::FailedC(_) | NewSessionError::Lost(_))
+                    if Instant::now() < deadline =>
+                {
+                    if let Some(exit) = browser.chromedriver.try_wait().expect("poll chromedriver") {
+                        panic!("chromedriver exited before it was ready ({exit}):\n{}", read_log(&log));
+                    }
+                    std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+                }
+                Err(e) => panic!("chromedriver could not start {CHROMIUM}: {e}\n{}", read_log(&log)),
+            }
+        };
+        browser.client = Some(client);
+        let mut timeouts =
+            browser.run(|| "get the timeouts".to_owned(), |client| async move { client.get_timeouts().await });
+        timeouts.set_script(Some(Duration::from_millis(SCRIPT_TIMEOUT_MS)));
+        browser.run(
+            || "set the script timeout".to_owned(),
+            |client| async move { client.update_timeouts(timeouts).await },
+        );
         browser
     }
 
-    fn wait_until_ready(&mut self, log: &Path) {
-        let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
-        loop {
-            if let Ok(status) = webdriver(self.chromedriver_addr, "GET", "/status", None) {
-                if status["ready"] == true {
-                    return;
-                }
-            }
-            if let Some(exit) = self.chromedriver.try_wait().expect("poll chromedriver") {
-                panic!("chromedriver exited before it was ready ({exit}):\n{}", read_log(log));
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver was not ready after {STARTUP_TIMEOUT_MS} ms:\n{}",
-                read_log(log)
-            );
-            std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS));
+    /// Runs one WebDriver command to its end or `COMMAND_TIMEOUT_MS`;
+    /// panics with what `what` says and the WebDriver error.
+    fn run<T, F: Future<Output = Result<T, CmdError>>>(
+        &self,
+        what: impl FnOnce() -> String,
+        command: impl FnOnce(Client) -> F,
+    ) -> T {
+        let client = self.client.clone().expect("a session");
+        let timeout = Duration::from_millis(COMMAND_TIMEOUT_MS);
+        // The timer is made inside the runtime, which it needs.
+        match self.runtime.block_on(async { tokio::time::timeout(timeout, command(client)).await }) {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => panic!("WebDriver: {}: {e}", what()),
+            Err(_) => panic!("WebDriver: {}: no answer after {COMMAND_TIMEOUT_MS} ms", what()),
         }
     }
 
@@ -126,16 +148,16 @@ impl Browser {
 
     /// Navigates to `url` and waits for the page to load.
     pub fn goto(&self, url: &str) {
-        self.command("POST", "/url", json!({ "url": url }));
+        self.run(|| format!("go to {url}"), |client| async move { client.goto(url).await });
     }
 
     /// The current page's URL.
     pub fn url(&self) -> String {
-        string(self.command("GET", "/url", Value::Null))
+        self.run(|| "the URL".to_owned(), |client| async move { client.current_url().await }).to_string()
     }
 
     pub fn title(&self) -> String {
-        string(self.command("GET", "/title", Value::Null))
+        self.run(|| "the title".to_owned(), |client| async move { client.title().await })
     }
 
     /// The page's text as rendered (`document.body.innerText`).
@@ -145,70 +167,69 @@ impl Browser {
 
     /// The page's markup as the browser now holds it.
     pub fn html(&self) -> String {
-        string(self.command("GET", "/source", Value::Null))
+        self.run(|| "the page source".to_owned(), |client| async move { client.source().await })
     }
 
     /// Runs `script` as the body of a function called with `args`
     /// (`arguments[0]` …) and returns what it returns (WebDriver §13.2.1).
     pub fn execute(&self, script: &str, args: Vec<Value>) -> Value {
-        self.command("POST", "/execute/sync", json!({ "script": script, "args": args }))
+        self.run(|| "execute a script".to_owned(), |client| async move { client.execute(script, args).await })
     }
 
     /// Runs `script` with a callback as its last argument and returns the
     /// value passed to it, waiting at most `SCRIPT_TIMEOUT_MS`
     /// (WebDriver §13.2.2).
     pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
-        self.command("POST", "/execute/async", json!({ "script": script, "args": args }))
+        self.run(
+            || "execute an asynchronous script".to_owned(),
+            |client| async move { client.execute_async(script, args).await },
+        )
     }
 
     /// Clicks the first element matching `css_selector` as a person would:
     /// scrolled into view, at its centre, refused if something covers it.
     pub fn click(&self, css_selector: &str) {
-        let element = self.element(css_selector);
-        self.command("POST", &format!("/element/{element}/click"), json!({}));
+        let what = || format!("click `{css_selector}` on {}", self.url());
+        self.run(what, |client| async move { client.find(Locator::Css(css_selector)).await?.click().await });
     }
 
     /// Types `text` into the first element matching `css_selector`, after
     /// what it already holds.
     pub fn type_into(&self, css_selector: &str, text: &str) {
-        let element = self.element(css_selector);
-        self.command("POST", &format!("/element/{element}/value"), json!({ "text": text }));
+        let what = || format!("type into `{css_selector}` on {}", self.url());
+        self.run(what, |client| async move { client.find(Locator::Css(css_selector)).await?.send_keys(text).await });
     }
 
     /// Empties the first input or text area matching `css_selector`.
     pub fn clear(&self, css_selector: &str) {
-        let element = self.element(css_selector);
-        self.command("POST", &format!("/element/{element}/clear"), json!({}));
+        let what = || format!("clear `{css_selector}` on {}", self.url());
+        self.run(what, |client| async move { client.find(Locator::Css(css_selector)).await?.clear().await });
     }
 
-    /// The web element id of the first element matching `css_selector`.
-    fn element(&self, css_selector: &str) -> String {
-        let body = json!({"using": "css selector", "value": css_selector});
-        match webdriver(self.chromedriver_addr, "POST", &self.session_path("/element"), Some(&body)) {
-            Ok(found) => string(found[ELEMENT_KEY].clone()),
-            Err(e) => panic!("no element matches `{css_selector}` on {}: {e}", self.url()),
-        }
-    }
-
-    /// The current page's cookies, as WebDriver serialises them (§14.1).
-    pub fn cookies(&self) -> Vec<Value> {
-        match self.command("GET", "/cookie", Value::Null) {
-            Value::Array(cookies) => cookies,
-            other => panic!("cookies are a list, not {other}"),
-        }
+    /// The current page's cookies (WebDriver §14.1).
+    pub fn cookies(&self) -> Vec<Cookie<'static>> {
+        self.run(|| "the cookies".to_owned(), |client| async move { client.get_all_cookies().await })
     }
 
     /// Resizes the window to `width_px`, keeping its height, so that a test
     /// can see the narrow layout.
     pub fn set_window_width(&self, width_px: u64) {
-        let rect = self.command("GET", "/window/rect", Value::Null);
-        self.set_window_size(width_px, rect["height"].as_u64().expect("a window height"));
+        let (_, _, _, height) = self.window_rect();
+        self.set_window_size(width_px, height);
     }
 
-    // chromedriver ignores a rect with a width or height alone.
+    fn window_rect(&self) -> (u64, u64, u64, u64) {
+        self.run(|| "the window's rectangle".to_owned(), |client| async move { client.get_window_rect().await })
+    }
+
     fn set_window_size(&self, width_px: u64, height_px: u64) {
-        let rect = self.command("POST", "/window/rect", json!({ "width": width_px, "height": height_px }));
-        assert_eq!((&rect["width"], &rect["height"]), (&json!(width_px), &json!(height_px)), "the window's size");
+        let size = |px: u64| u32::try_from(px).expect("a window size in pixels");
+        self.run(
+            || "resize the window".to_owned(),
+            |client| async move { client.set_window_size(size(width_px), size(height_px)).await },
+        );
+        let (_, _, width, height) = self.window_rect();
+        assert_eq!((width, height), (width_px, height_px), "the window's size");
     }
 
     /// Saves a PNG of the whole page, up to `SCREENSHOT_HEIGHT_PX_MAX`, to
@@ -220,21 +241,17 @@ impl Browser {
             !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "a screenshot's name is a plain file name, not {name:?}"
         );
-        let rect = self.command("GET", "/window/rect", Value::Null);
+        let (_, _, width, height) = self.window_rect();
         let sizes = self
             .execute("return [document.documentElement.scrollHeight, window.innerHeight, window.outerHeight];", vec![]);
         let [page_height, inner_height, outer_height] = [0, 1, 2].map(|idx| sizes[idx].as_u64().expect("a size"));
         let window_height = page_height.min(SCREENSHOT_HEIGHT_PX_MAX) + outer_height.saturating_sub(inner_height);
-        let [width, height] = ["width", "height"].map(|side| rect[side].as_u64().expect("a window size"));
         self.set_window_size(width, window_height);
-        let png = self.command("GET", "/screenshot", Value::Null);
+        let png = self.run(|| "a screenshot".to_owned(), |client| async move { client.screenshot().await });
         self.set_window_size(width, height);
 
-        let png = base64::engine::general_purpose::STANDARD.decode(string(png)).expect("a screenshot is base64");
         assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "a screenshot is a PNG");
-        let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
-        std::fs::create_dir_all(&directory).expect("create target/screenshots");
-        let path = directory.join(format!("{name}.png"));
+        let path = screenshots_directory().join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write the screenshot");
         path
     }
@@ -243,13 +260,10 @@ impl Browser {
     /// stylesheet, A4) to `target/screenshots/NAME.pdf`, through WebDriver's
     /// Print Page (§18.1), and returns the PDF's bytes.
     pub fn print_pdf(&self, name: &str) -> Vec<u8> {
-        let pdf =
-            self.command("POST", "/print", json!({ "page": { "width": 21.0, "height": 29.7 }, "background": false }));
-        let pdf = base64::engine::general_purpose::STANDARD.decode(string(pdf)).expect("a printed page is base64");
+        let a4 = PrintConfiguration::builder().background(false).build().expect("A4 is a valid page");
+        let pdf = self.run(|| "print the page".to_owned(), |client| async move { client.print(a4).await });
         assert!(pdf.starts_with(b"%PDF-"), "a printed page is a PDF");
-        let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
-        std::fs::create_dir_all(&directory).expect("create target/screenshots");
-        std::fs::write(directory.join(format!("{name}.pdf")), &pdf).expect("write the printed page");
+        std::fs::write(screenshots_directory().join(format!("{name}.pdf")), &pdf).expect("write the printed page");
         pdf
     }
 
@@ -302,17 +316,6 @@ impl Browser {
         }
         panic!("{message}");
     }
-
-    fn session_path(&self, path: &str) -> String {
-        format!("/session/{}{path}", self.session)
-    }
-
-    /// Sends a command to this session; panics with the WebDriver error.
-    fn command(&self, method: &str, path: &str, body: Value) -> Value {
-        let body = if method == "POST" { Some(&body) } else { None };
-        webdriver(self.chromedriver_addr, method, &self.session_path(path), body)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"))
-    }
 }
 
 impl Drop for Browser {
@@ -320,8 +323,9 @@ impl Drop for Browser {
         // Ending the session quits Chromium; chromedriver then goes. Whatever
         // is left (the session never started, or chromedriver died) is found
         // by the profile directory that Chromium's processes name.
-        if !self.session.is_empty() {
-            let _ = webdriver(self.chromedriver_addr, "DELETE", &self.session_path(""), None);
+        if let Some(client) = self.client.take() {
+            let timeout = Duration::from_millis(SHUTDOWN_TIMEOUT_MS);
+            let _ = self.runtime.block_on(async { tokio::time::timeout(timeout, client.close()).await });
         }
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
@@ -329,6 +333,13 @@ impl Drop for Browser {
             let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
         }
     }
+}
+
+/// `target/screenshots`, made if missing.
+fn screenshots_directory() -> PathBuf {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("screenshots");
+    std::fs::create_dir_all(&directory).expect("create target/screenshots");
+    directory
 }
 
 /// The ids of the running processes whose command line contains `path`.
@@ -447,14 +458,13 @@ impl Demo {
     }
 
     fn wait_until_healthy(&self, log: &Path) {
-        let addr: SocketAddr =
-            self.base_url.trim_start_matches("http://").parse().expect("the server prints a socket address");
+        let addr = self.base_url.trim_start_matches("http://");
         let deadline = Instant::now() + Duration::from_millis(STARTUP_TIMEOUT_MS);
         loop {
-            match http(addr, "GET", "/healthz", None) {
-                Ok(response) if response.status == 200 => return,
+            match crate::api::get(addr, "/healthz", &[]) {
+                Ok(response) if response.status() == 200 => return,
                 _ if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(POLL_INTERVAL_MS)),
-                result => panic!("{}/healthz: {:?}\n{}", self.base_url, result.map(|r| r.status), read_log(log)),
+                result => panic!("{}/healthz: {:?}\n{}", self.base_url, result.map(|r| r.status()), read_log(log)),
             }
         }
     }
@@ -514,91 +524,4 @@ fn string(value: Value) -> String {
         Value::String(text) => text,
         other => panic!("expected a string, got {other}"),
     }
-}
-
-/// Sends a WebDriver request and returns the `value` of its answer, or the
-/// error it names (WebDriver §6.6): `Err` also when chromedriver cannot be
-/// reached.
-fn webdriver(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let body = body.map(|body| serde_json::to_vec(body).expect("JSON always encodes"));
-    let response = http(addr, method, path, body.as_deref()).map_err(|e| format!("{addr}: {e}"))?;
-    let mut answer: Value = serde_json::from_slice(&response.body).map_err(|e| {
-        format!("{method} {path}: {e} in HTTP {} {}", response.status, String::from_utf8_lossy(&response.body))
-    })?;
-    let value = answer.get_mut("value").map(Value::take).unwrap_or(Value::Null);
-    if (200..300).contains(&response.status) {
-        return Ok(value);
-    }
-    Err(format!("HTTP {}: {}: {}", response.status, value["error"], value["message"]))
-}
-
-#[derive(Debug)]
-struct HttpResponse {
-    status: u16,
-    body: Vec<u8>,
-}
-
-/// One HTTP/1.1 exchange on a new connection, closed after it (RFC 9112).
-fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&[u8]>) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_millis(COMMAND_TIMEOUT_MS)))?;
-    stream.set_write_timeout(Some(Duration::from_millis(COMMAND_TIMEOUT_MS)))?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some(body) = body {
-        request += &format!("Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n", body.len());
-    }
-    request += "\r\n";
-    let mut request = request.into_bytes();
-    request.extend_from_slice(body.unwrap_or_default());
-    stream.write_all(&request)?;
-
-    let mut reader = BufReader::new(stream);
-    let malformed = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{addr}: {what}"));
-    let mut status_line = String::new();
-    if reader.read_line(&mut status_line)? == 0 {
-        return Err(malformed("closed the connection without an answer".into()));
-    }
-    // `HTTP/1.1 200 OK`
-    let status = status_line
-        .strip_prefix("HTTP/1.1 ")
-        .and_then(|rest| rest.get(..3))
-        .and_then(|code| code.parse::<u16>().ok())
-        .ok_or_else(|| malformed(format!("{status_line:?} is not an HTTP/1.1 status line")))?;
-    let mut content_length = None;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(malformed("closed the connection within the headers".into()));
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':').ok_or_else(|| malformed(format!("malformed header {line:?}")))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            let length = value.parse::<usize>().map_err(|_| malformed(format!("Content-Length {value:?}")))?;
-            content_length = Some(length);
-        }
-        if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
-            return Err(malformed("a chunked answer, which this client does not read".into()));
-        }
-    }
-    let mut body = Vec::new();
-    match content_length {
-        Some(length) if length > RESPONSE_BYTES_MAX => {
-            return Err(malformed(format!("an answer of {length} bytes exceeds the limit of {RESPONSE_BYTES_MAX}")));
-        }
-        Some(length) => {
-            body.resize(length, 0);
-            reader.read_exact(&mut body)?;
-        }
-        None => {
-            reader.take(RESPONSE_BYTES_MAX as u64 + 1).read_to_end(&mut body)?;
-            if body.len() > RESPONSE_BYTES_MAX {
-                return Err(malformed(format!("an answer exceeds the limit of {RESPONSE_BYTES_MAX} bytes")));
-            }
-        }
-    }
-    Ok(HttpResponse { status, body })
 }

@@ -1,4 +1,4 @@
-//! `minutebook bench projections`: writes a log of governance events of a
+//! `minutebook-bench projections`: writes a log of governance events of a
 //! realistic mix (bodies, people, and meetings with their attendance,
 //! items, points, votes, actions, drafts, confirmations and signatures),
 //! then measures a rebuild of every projection from position 0 and reading
@@ -8,18 +8,20 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::api::tokens::{Role, TokenStore};
-use crate::bench::percentile;
-use crate::bench_api::{load, open_meeting, point_writer, spawn_server, stop_server, Connection};
-use crate::domain::Recorder;
+use minutebook::api::tokens::{Role, TokenStore};
+use minutebook::domain::Recorder;
 
 use minutebook_catalogue::*;
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq, StreamVersion};
 use minutebook_projections::store::Projections;
 use minutebook_projections::{render, view};
 
+use crate::api::{load, open_meeting, point_writer, spawn_server, stop_server};
+use crate::client::Connection;
+use crate::{percentile, ScratchDir};
+
 #[derive(clap::Args)]
-pub struct ProjectionsBenchArgs {
+pub(crate) struct ProjectionsBenchArgs {
     /// Scratch data directory (default: a new temporary one, removed after).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -297,18 +299,12 @@ fn write_history(log: &Log, events: u64) -> Result<(u64, Vec<MeetingId>), String
     Ok((writer.written, meetings))
 }
 
-pub fn projections(args: &ProjectionsBenchArgs) -> Result<(), String> {
-    let scratch;
-    let directory = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            scratch = crate::bench::ScratchDir::new()?;
-            scratch.0.clone()
-        }
-    };
+pub(crate) fn projections(args: &ProjectionsBenchArgs) -> Result<(), String> {
+    let mut scratch = None;
+    let directory = ScratchDir::or_given(&args.dir, &mut scratch);
     Log::init(&directory, "bench.minutebook.local/log").map_err(|e| e.to_string())?;
     let log = Log::open(&directory).map_err(|e| e.to_string())?;
-    println!("minutebook bench projections: data in {}", directory.display());
+    println!("minutebook-bench projections: data in {}", directory.display());
     let started = Instant::now();
     let (written, meetings) = write_history(&log, args.events)?;
     println!(
@@ -410,7 +406,7 @@ fn point_in_time(
     let mut latencies = Vec::with_capacity(args.at_reads);
     for n in 0..args.at_reads {
         let started = Instant::now();
-        if !get(&mut connection, &addr, &paths[n % AT_PATHS]).map_err(|e| e.to_string())? {
+        if !get(&mut connection, &paths[n % AT_PATHS]).map_err(|e| e.to_string())? {
             return Err(format!("GET {} was not answered 200", paths[n % AT_PATHS]));
         }
         latencies.push(started.elapsed());
@@ -439,11 +435,11 @@ fn point_in_time(
             load(args.at_readers, args.seconds, |client| {
                 let mut connection = Connection::open(&addr);
                 let mut n = client * 61;
-                let (addr, paths) = (addr.clone(), paths.clone());
+                let paths = paths.clone();
                 Box::new(move || {
                     let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
                     n += 1;
-                    get(connection, &addr, &paths[n % AT_PATHS])
+                    get(connection, &paths[n % AT_PATHS])
                 })
             })
         });
@@ -461,9 +457,8 @@ fn point_in_time(
 }
 
 /// GETs `path` as the public; whether it was answered 200.
-fn get(connection: &mut Connection, addr: &str, path: &str) -> std::io::Result<bool> {
-    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n");
-    Ok(connection.request(&head, "")?.status == 200)
+fn get(connection: &mut Connection, path: &str) -> std::io::Result<bool> {
+    Ok(connection.get(path, &[("accept", "application/json")])?.status == 200)
 }
 
 /// Distinct `?at=` requests the point-in-time figures cycle through.

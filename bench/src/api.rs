@@ -1,27 +1,30 @@
-//! `minutebook bench api`: a loopback load run against `minutebook serve`
+//! `minutebook-bench api`: a loopback load run against `minutebook serve`
 //! on this machine: reads of one meeting's minutes as JSON, and durable
 //! command POSTs from 16 clients on 16 meetings (each keeping its
 //! meeting's ETag for If-Match), counting only 2xx answers. The load comes
-//! from threads of this process over keep-alive HTTP/1.1 connections, so
-//! client and server share the machine's cores, as wrk would.
+//! from threads of this process over keep-alive HTTP/1.1 connections
+//! (`client`), so client and server share the machine's cores, as wrk
+//! would; wrk itself loads the minutes reads too when it is on the PATH
+//! (Debian's package: `apt-get install wrk`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::ffi::OsStr;
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::bench::percentile;
-
+use minutebook::api::tokens::{Role, TokenStore};
+use minutebook::domain::{Actor, AttendAs, Command, Recorder};
 use minutebook_catalogue::*;
 use minutebook_log::Log;
 
-use crate::api::tokens::{Role, TokenStore};
-use crate::domain::{Actor, AttendAs, Command, Recorder};
+use crate::client::Connection;
+use crate::{minutebook, percentile, ScratchDir};
+use hyper::Method;
 
 #[derive(clap::Args)]
-pub struct ApiBenchArgs {
+pub(crate) struct ApiBenchArgs {
     /// Scratch data directory (default: a new temporary one, removed after).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -36,52 +39,8 @@ pub struct ApiBenchArgs {
     writers: usize,
 }
 
-/// A keep-alive HTTP/1.1 connection.
-pub(crate) struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-pub(crate) struct Answer {
-    pub(crate) status: u16,
-    pub(crate) etag: Option<String>,
-}
-
-impl Connection {
-    pub(crate) fn open(addr: &str) -> std::io::Result<Connection> {
-        let stream = TcpStream::connect(addr)?;
-        stream.set_nodelay(true)?;
-        Ok(Connection { reader: BufReader::new(stream.try_clone()?), writer: stream })
-    }
-
-    pub(crate) fn request(&mut self, head: &str, body: &str) -> std::io::Result<Answer> {
-        write!(self.writer, "{head}Content-Length: {}\r\n\r\n{body}", body.len())?;
-        let mut line = String::new();
-        self.reader.read_line(&mut line)?;
-        let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let (mut length, mut etag) = (0usize, None);
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap_or((header, ""));
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap_or(0),
-                "etag" => etag = Some(value.trim().to_owned()),
-                _ => {}
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.reader.read_exact(&mut body)?;
-        Ok(Answer { status, etag })
-    }
-}
-
-/// The minutes read load by wrk (Debian's package; `bench/api` installs
-/// it), when it is on the PATH: requests/s and p99 from its report.
+/// The minutes read load by wrk, when it is on the PATH: requests/s and
+/// p99 from its report.
 fn wrk_minutes(addr: &str, token: &str, connections: usize, seconds: u64) -> Option<String> {
     let output = std::process::Command::new("wrk")
         .args([
@@ -244,25 +203,23 @@ pub(crate) fn point_writer(
     clerk: &str,
     meeting: String,
 ) -> Box<dyn FnMut() -> std::io::Result<bool> + Send> {
-    let (addr, clerk) = (addr.to_owned(), clerk.to_owned());
-    let mut connection = Connection::open(&addr);
+    let clerk = format!("Bearer {clerk}");
+    let mut connection = Connection::open(addr);
     let mut etag: Option<String> = None;
     let mut n = 0u64;
     Box::new(move || {
         let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
         if etag.is_none() {
-            let head = format!(
-                "GET /v1/meetings/{meeting}/minutes HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\n"
-            );
-            etag = connection.request(&head, "")?.etag;
+            etag = connection.get(&format!("/v1/meetings/{meeting}/minutes"), &[("authorization", &clerk)])?.etag;
         }
         n += 1;
         let body = format!(r#"{{"item":1,"text":"Point {n} recorded under load."}}"#);
-        let head = format!(
-            "POST /v1/meetings/{meeting}/points HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {clerk}\r\nContent-Type: application/json\r\nIf-Match: {}\r\n",
-            etag.as_deref().unwrap_or("\"0\"")
-        );
-        let answer = connection.request(&head, &body)?;
+        let headers = [
+            ("authorization", clerk.as_str()),
+            ("content-type", "application/json"),
+            ("if-match", etag.as_deref().unwrap_or("\"0\"")),
+        ];
+        let answer = connection.request(Method::POST, &format!("/v1/meetings/{meeting}/points"), &headers, &body)?;
         let created = (200..300).contains(&answer.status);
         etag = if created { answer.etag } else { None };
         Ok(created)
@@ -272,15 +229,16 @@ pub(crate) fn point_writer(
 /// Starts `minutebook serve` on `directory` at a loopback port; returns
 /// the child and its address.
 pub(crate) fn spawn_server(directory: &std::path::Path) -> Result<(std::process::Child, String), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut server = std::process::Command::new(exe)
-        .args(["serve", "--data", &directory.to_string_lossy(), "--addr", "127.0.0.1:0"])
+    let mut server = minutebook([OsStr::new("serve"), OsStr::new("--data"), directory.as_os_str()])?
+        .args(["--addr", "127.0.0.1:0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
     let mut line = String::new();
-    BufReader::new(server.stdout.take().ok_or("no server output")?).read_line(&mut line).map_err(|e| e.to_string())?;
+    std::io::BufReader::new(server.stdout.take().ok_or("no server output")?)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
     let addr = line.trim().rsplit("http://").next().unwrap_or("").trim_end_matches('/').to_owned();
     Ok((server, addr))
 }
@@ -291,31 +249,26 @@ pub(crate) fn stop_server(mut server: std::process::Child) {
     let _ = server.wait();
 }
 
-pub fn api(args: &ApiBenchArgs) -> Result<(), String> {
-    let scratch;
-    let directory = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            scratch = crate::bench::ScratchDir::new()?;
-            scratch.0.clone()
-        }
-    };
+pub(crate) fn api(args: &ApiBenchArgs) -> Result<(), String> {
+    let mut scratch = None;
+    let directory = ScratchDir::or_given(&args.dir, &mut scratch);
     let (clerk, auditor) = prepare(&directory, args.writers)?;
     let (server, addr) = spawn_server(&directory)?;
-    println!("minutebook bench api: server on {addr}, data in {}", directory.display());
+    println!("minutebook-bench api: server on {addr}, data in {}", directory.display());
 
     let seconds = args.seconds;
-    if let Some(report) = wrk_minutes(&addr, &auditor, args.readers, seconds) {
-        println!("{report}");
+    match wrk_minutes(&addr, &auditor, args.readers, seconds) {
+        Some(report) => println!("{report}"),
+        None => println!("wrk: not on the PATH, or its report was not understood (apt-get install wrk)"),
     }
+    let auditor = format!("Bearer {auditor}");
     let (latencies, failures) = load(args.readers, seconds, |_| {
-        let addr = addr.clone();
         let auditor = auditor.clone();
         let mut connection = Connection::open(&addr);
         Box::new(move || {
             let connection = connection.as_mut().map_err(|e| std::io::Error::new(e.kind(), e.to_string()))?;
-            let head = format!("GET /v1/meetings/bench-0/minutes HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\nAuthorization: Bearer {auditor}\r\n");
-            Ok(connection.request(&head, "")?.status == 200)
+            let headers = [("accept", "application/json"), ("authorization", auditor.as_str())];
+            Ok(connection.get("/v1/meetings/bench-0/minutes", &headers)?.status == 200)
         })
     });
     println!(

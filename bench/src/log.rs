@@ -1,15 +1,18 @@
-//! `minutebook bench log`: the log's figures on this machine, on a scratch
+//! `minutebook-bench log`: the log's figures on this machine, on a scratch
 //! data directory. Never a timed test: these numbers go in
 //! docs/PERFORMANCE.md with the machine they came from.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use minutebook_log::{merkle, AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq};
 
+use crate::{minutebook, percentile, ScratchDir};
+
 #[derive(clap::Args)]
-pub struct LogBenchArgs {
+pub(crate) struct LogBenchArgs {
     /// Scratch data directory (default: a new temporary one, removed after).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -50,31 +53,17 @@ fn one(payload: &[u8], n: u64) -> AppendBatch {
     AppendBatch::new().expect(event.stream.clone(), ExpectedVersion::Any).event(event)
 }
 
-/// The value at `fraction` of a sorted list of latencies (zero if empty).
-pub(crate) fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
-}
-
 fn rate(n: u64, elapsed: Duration) -> String {
     format!("{:.0}", n as f64 / elapsed.as_secs_f64())
 }
 
-pub fn log(args: &LogBenchArgs) -> Result<(), String> {
-    let scratch;
-    let directory = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => {
-            scratch = ScratchDir::new()?;
-            scratch.0.clone()
-        }
-    };
+pub(crate) fn log(args: &LogBenchArgs) -> Result<(), String> {
+    let mut scratch = None;
+    let directory = ScratchDir::or_given(&args.dir, &mut scratch);
     Log::init(&directory, "bench.minutebook.local/log").map_err(|e| e.to_string())?;
     let log = Arc::new(Log::open(&directory).map_err(|e| e.to_string())?);
     let payload: Vec<u8> = (0..args.payload_bytes).map(|i| b'a' + (i % 26) as u8).collect();
-    println!("minutebook bench log: {}-byte payloads, data in {}", args.payload_bytes, directory.display());
+    println!("minutebook-bench log: {}-byte payloads, data in {}", args.payload_bytes, directory.display());
 
     // Durable single appends, one at a time.
     let mut latencies = Vec::with_capacity(args.single_appends);
@@ -196,7 +185,7 @@ pub fn log(args: &LogBenchArgs) -> Result<(), String> {
     drop(log);
 
     // A log appended only in batches of 1,000: one checkpoint per batch.
-    let batch_scratch = ScratchDir::new()?;
+    let batch_scratch = ScratchDir::new();
     Log::init(&batch_scratch.0, "bench.minutebook.local/log").map_err(|e| e.to_string())?;
     {
         let log = Log::open(&batch_scratch.0).map_err(|e| e.to_string())?;
@@ -222,20 +211,16 @@ fn verify_cold(directory: &std::path::Path, what: &str) -> Result<(), String> {
     // The log was just written: let the kernel finish writing it back
     // first, or verification competes with writeback for the disk and CPU.
     let _ = std::process::Command::new("sync").status();
-    let executable = std::env::current_exe().map_err(|e| e.to_string())?;
     // The first run reads files just written; the second, the same files
     // again, as an auditor who runs it twice would.
     let mut rates = Vec::new();
     let mut report = serde_json::Value::Null;
     for _ in 0..2 {
         let started = Instant::now();
-        let output = std::process::Command::new(&executable)
-            .arg("verify")
-            .arg("--json")
-            .arg("--log-only")
-            .arg(directory)
-            .output()
-            .map_err(|e| format!("running minutebook verify: {e}"))?;
+        let output =
+            minutebook([OsStr::new("verify"), OsStr::new("--json"), OsStr::new("--log-only"), directory.as_os_str()])?
+                .output()
+                .map_err(|e| format!("running minutebook verify: {e}"))?;
         let elapsed = started.elapsed();
         if !output.status.success() {
             return Err(format!("verification failed: {}", String::from_utf8_lossy(&output.stderr)));
@@ -248,19 +233,4 @@ fn verify_cold(directory: &std::path::Path, what: &str) -> Result<(), String> {
         rates[0], rates[1], report["events"], report["checkpoints"]
     );
     Ok(())
-}
-
-pub(crate) struct ScratchDir(pub(crate) PathBuf);
-
-impl ScratchDir {
-    pub(crate) fn new() -> Result<ScratchDir, String> {
-        let path = std::env::temp_dir().join(format!("minutebook-bench-{}-{}", std::process::id(), EventId::random()));
-        Ok(ScratchDir(path))
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
