@@ -30,7 +30,7 @@ use minutebook_projections::store::PROJECTIONS_DIRECTORY;
 
 use crate::api::commands::REPLIES_FILE;
 use crate::api::papers::PAPERS_DIRECTORY;
-use crate::api::tokens::{TOKENS_FILE, TOKENS_LOCK_FILE};
+use crate::policy::tokens::{TOKENS_FILE, TOKENS_LOCK_FILE};
 
 /// What a copy of a data directory holds, or what an update of a backup
 /// added to it.

@@ -18,11 +18,11 @@ use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
 
 use crate::api;
-use crate::api::tokens::{Role, TokenStore};
 use crate::bundle::{ExportError, Meta, Scope};
 use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
 use crate::domain::{key_registration_statement, Recorder};
 use crate::keyfile::{read_limited, KeyFile};
+use crate::policy::tokens::{Role, TokenStore};
 
 /// The default origin line of a new log's checkpoints.
 pub const DEFAULT_ORIGIN: &str = "minutebook.local/minutes";

@@ -10,4 +10,5 @@ pub mod cli;
 pub mod demo;
 pub mod domain;
 pub mod keyfile;
+pub mod policy;
 pub mod web;

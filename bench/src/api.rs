@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use minutebook::api::tokens::{Role, TokenStore};
 use minutebook::domain::{Actor, AttendAs, Command, Recorder};
+use minutebook::policy::tokens::{Role, TokenStore};
 use minutebook_catalogue::*;
 use minutebook_log::Log;
 

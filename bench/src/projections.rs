@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use minutebook::api::tokens::{Role, TokenStore};
 use minutebook::domain::Recorder;
+use minutebook::policy::tokens::{Role, TokenStore};
 
 use minutebook_catalogue::*;
 use minutebook_log::{AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq, StreamVersion};

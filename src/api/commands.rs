@@ -24,10 +24,10 @@ use minutebook_log::Seq;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::tokens::Caller;
 use super::{blocking, meeting_id, ApiError, ApiResult, AppState};
 use crate::domain::statement::decode_base64_array;
 use crate::domain::{Actor, AttendAs, Command, CommandError, Conditions, DecisionInput, Rule};
+use crate::policy::tokens::Caller;
 
 /// Longest idempotency key accepted.
 pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
@@ -193,7 +193,7 @@ async fn run(
     meeting_stream: Option<String>,
     command: Command,
 ) -> ApiResult<Response> {
-    super::visibility::may_command(&caller, &command)?;
+    crate::policy::visibility::may_command(&caller, &command)?;
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(value) => {

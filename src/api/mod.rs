@@ -9,8 +9,6 @@ pub mod commands;
 pub mod openapi;
 pub mod papers;
 pub(crate) mod point_in_time;
-pub(crate) mod reads;
-pub mod tokens;
 pub mod transport;
 
 use std::net::SocketAddr;
@@ -23,7 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use minutebook_catalogue::{BodyId, DomainEvent, MeetingId};
+use minutebook_catalogue::{BodyId, MeetingId};
 use minutebook_log::{merkle, Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
@@ -33,7 +31,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::Recorder;
-use tokens::{Caller, Role, TokenStore};
+use crate::policy::tokens::{Caller, Role, TokenStore};
+use crate::policy::views::event_view;
+use crate::policy::visibility::Denied;
+use crate::policy::{reads, visibility};
 
 /// Most events one page of `/v1/events` returns.
 pub const PAGE_EVENTS_MAX: usize = 1_000;
@@ -181,6 +182,15 @@ impl IntoResponse for ApiError {
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> ApiError {
+        match denied {
+            Denied::SignInFirst(why) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why),
+            Denied::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", why),
+        }
+    }
+}
+
 /// Who the request speaks for: a bearer token, or the web pages' cookie;
 /// none is the public. An unknown or revoked token is refused, not
 /// treated as the public, so a client notices.
@@ -259,8 +269,6 @@ fn csrf_matches(token: &str, presented: &str) -> bool {
     // Compared as BLAKE3 hashes, whose equality takes constant time.
     blake3::hash(csrf_token(token).as_bytes()) == blake3::hash(presented.as_bytes())
 }
-
-pub(crate) mod visibility;
 
 pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
@@ -406,8 +414,14 @@ async fn authenticated(state: &AppState, mut request: Request, next: Next) -> Re
         Ok(caller) => caller,
         Err(error) => return error.into_response(),
     };
-    if let Err(error) = visibility::may_write(&caller, request.method(), request.uri().path()) {
-        return error.into_response();
+    // Reads are for everyone; the pages' own forms check where they come
+    // from themselves; an API write is the policy's to allow.
+    let (method, path) = (request.method(), request.uri().path());
+    if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) && path.starts_with("/v1/") {
+        let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
+        if let Err(denied) = visibility::may_change(&caller, members_own) {
+            return ApiError::from(denied).into_response();
+        }
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
@@ -960,40 +974,6 @@ fn event_json(record: &Record, caller: &Caller, event: &Event) -> serde_json::Va
     // A redaction notice is for everyone; a payload only for its readers.
     let withheld = matches!(event.payload, Payload::Present { .. }) && !visibility::payload(record, caller, event);
     event_view(event, withheld)
-}
-
-/// An event as JSON: its envelope's fields, its hashes, and its payload
-/// decoded, unless `withheld` from the reader or redacted.
-pub(crate) fn event_view(event: &Event, withheld: bool) -> serde_json::Value {
-    let envelope = &event.envelope;
-    let (payload, salt, redacted) = match &event.payload {
-        _ if withheld => (json!("withheld"), None, None),
-        Payload::Redacted { notice } => (serde_json::Value::Null, None, Some(notice.clone())),
-        Payload::Present { salt, bytes } => {
-            let decoded = DomainEvent::decode(envelope.event_type(), envelope.schema_version(), bytes)
-                .map(|e| serde_json::to_value(&e).expect("a payload always encodes"))
-                .unwrap_or_else(|e| json!({ "undecodable": e.0 }));
-            (json!({ "hex": minutebook_log::hex(bytes), "decoded": decoded }), Some(salt.to_hex()), None)
-        }
-    };
-    json!({
-        "seq": envelope.seq().0,
-        "stream": envelope.stream(),
-        "stream_version": envelope.stream_version().0,
-        "event_id": envelope.event_id().to_string(),
-        "event_type": envelope.event_type(),
-        "schema_version": envelope.schema_version(),
-        "actor": envelope.actor(),
-        "role": envelope.role(),
-        "recorded_at_us": envelope.recorded_at_us(),
-        "prev_hash": envelope.prev_hash().to_hex(),
-        "payload_hash": envelope.payload_hash().to_hex(),
-        "event_hash": event.hash.to_hex(),
-        "envelope_hex": minutebook_log::hex(&event.envelope_bytes),
-        "salt": salt,
-        "payload": payload,
-        "redacted": redacted,
-    })
 }
 
 async fn events(

@@ -16,9 +16,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::json;
 
-use super::tokens::{Caller, Role};
 use super::{blocking, ApiError, ApiResult, AppState};
 use crate::domain::papers;
+use crate::policy::tokens::{Caller, Role};
 
 /// The directory in the data directory that holds papers.
 pub const PAPERS_DIRECTORY: &str = "papers";

@@ -170,7 +170,7 @@ pub fn derived_files(meta: &Meta, evidence: &Evidence, events: &[Event], record:
         streams.insert(event.envelope.stream(), event.envelope.stream_version().0);
         files.insert(
             format!("{}/event.json", event_dir(event.envelope.seq().0)),
-            pretty(&crate::api::event_view(event, is_withheld)),
+            pretty(&crate::policy::views::event_view(event, is_withheld)),
         );
     }
     let meetings = meetings_of(record, &meta.scope);

@@ -15,7 +15,7 @@ use minutebook_projections::record::Record;
 
 use super::derive::{derived_files, event_dir, fold, Evidence, Meta, Scope, WITHHELD_TEXT};
 use super::{Bundle, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY};
-use crate::api::visibility::public_may_read;
+use crate::policy::visibility::public_may_read;
 
 /// Why nothing was exported.
 #[derive(Debug)]

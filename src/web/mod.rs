@@ -2,7 +2,7 @@
 //! served beside the API by `minutebook serve`. Pages are maud templates
 //! compiled into the binary, drawn from the same typed models as the API
 //! (the minutes model, the registers, the audit trail), and filtered for
-//! the reader through the same `api::visibility` and `api::reads`.
+//! the reader through the same `policy::visibility` and `policy::reads`.
 //!
 //! A reader signs in once with a token, kept in an HttpOnly, SameSite=
 //! Strict cookie (Secure when served over TLS). Only GETs read the cookie
@@ -25,8 +25,8 @@ use minutebook_log::Log;
 use minutebook_projections::record::Record;
 use serde::Deserialize;
 
-use crate::api::tokens::{Caller, Role};
 use crate::api::{AppState, TOKEN_COOKIE};
+use crate::policy::tokens::{Caller, Role};
 
 const STYLESHEET: &str = include_str!("site.css");
 const LIVE_SCRIPT: &str = include_str!("live.js");

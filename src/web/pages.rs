@@ -18,11 +18,11 @@ use serde::Deserialize;
 use similar::ChangeTag;
 
 use super::{page, trusted, Page, PageError};
-use crate::api::reads;
-use crate::api::tokens::{Caller, Role};
 use crate::api::AppState;
+use crate::policy::reads;
+use crate::policy::tokens::{Caller, Role};
 
-use crate::api::visibility::audience;
+use crate::policy::visibility::audience;
 
 fn kind_name(kind: BodyKind) -> &'static str {
     match kind {

@@ -19,9 +19,9 @@ use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 
 use super::{page, trusted, Page, PageError};
-use crate::api::tokens::Caller;
 use crate::api::{cookie_token, csrf_token, AppState};
 use crate::domain::key_registration_statement;
+use crate::policy::tokens::Caller;
 
 /// Where the key registration statement's public key goes: the page's
 /// script puts the chosen key's there.

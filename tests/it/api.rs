@@ -6,9 +6,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use minutebook::api::tokens::{Role, TokenStore};
 use minutebook::api::{router, AppState};
 use minutebook::domain::Recorder;
+use minutebook::policy::tokens::{Role, TokenStore};
 use minutebook_log::Log;
 use tower::ServiceExt;
 

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use minutebook::api::router;
-use minutebook::api::tokens::Role;
+use minutebook::policy::tokens::Role;
 use proptest::prelude::*;
 use tower::ServiceExt;
 

@@ -7,38 +7,33 @@
 //! `public_may_read` here, export bundles too, and the minutes, registers,
 //! trail and web pages are drawn by views that ask the same rule.
 
-use axum::http::StatusCode;
 use minutebook_catalogue::{MeetingId, Part};
 use minutebook_log::Event;
 use minutebook_projections::record::Record;
 use minutebook_projections::view::Audience;
 
 use super::tokens::{Caller, Role};
-use super::{ApiError, ApiResult};
+
+/// Why a caller may not change the record: the public must sign in first
+/// (the HTTP layer answers 401), a role that may not is refused (403).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    SignInFirst(&'static str),
+    Forbidden(&'static str),
+}
 
 /// Who may change anything, decided before a request's body is read:
 /// the public must sign in, auditors only read, and a member only
-/// submits their own signature or key (checked in full with the
-/// command). Which clerk or admin command is allowed is the rules'.
-pub fn may_write(caller: &Caller, method: &axum::http::Method, path: &str) -> ApiResult<()> {
-    if matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
-        return Ok(());
-    }
-    // The pages' own forms check where they come from themselves.
-    if !path.starts_with("/v1/") {
-        return Ok(());
-    }
-    let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
+/// submits their own signature or key (`members_own`: the change is one
+/// of those; checked in full with the command). Which clerk or admin
+/// command is allowed is the rules'.
+pub fn may_change(caller: &Caller, members_own: bool) -> Result<(), Denied> {
     match caller.role {
-        Role::Public => {
-            Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "changing the record needs a token"))
+        Role::Public => Err(Denied::SignInFirst("changing the record needs a token")),
+        Role::Auditor => Err(Denied::Forbidden("auditors read; they do not record")),
+        Role::Member if !members_own => {
+            Err(Denied::Forbidden("only clerks record meetings; a member submits only their own signature and key"))
         }
-        Role::Auditor => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "auditors read; they do not record")),
-        Role::Member if !members_own => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only clerks record meetings; a member submits only their own signature and key",
-        )),
         Role::Member | Role::Clerk | Role::Admin => Ok(()),
     }
 }
@@ -46,12 +41,12 @@ pub fn may_write(caller: &Caller, method: &axum::http::Method, path: &str) -> Ap
 /// The full check of a command against the caller: clerks and admins
 /// record; a member submits only their own signature and their own key;
 /// no one submits a signature for someone else.
-pub fn may_command(caller: &Caller, command: &crate::domain::Command) -> ApiResult<()> {
+pub fn may_command(caller: &Caller, command: &crate::domain::Command) -> Result<(), Denied> {
     use crate::domain::Command;
     let own = |person: &minutebook_catalogue::PersonId| caller.person.as_deref() == Some(person.as_str());
     let allowed = match (caller.role, command) {
         (Role::Public, _) => {
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "recording needs a token"));
+            return Err(Denied::SignInFirst("recording needs a token"));
         }
         (Role::Member, Command::SignMinutes { signer, .. }) => own(signer),
         (Role::Member, Command::RegisterSigningKey(e)) => own(&e.person),
@@ -68,7 +63,7 @@ pub fn may_command(caller: &Caller, command: &crate::domain::Command) -> ApiResu
             }
             _ => "only clerks record meetings",
         };
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", why));
+        return Err(Denied::Forbidden(why));
     }
     Ok(())
 }
