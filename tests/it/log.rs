@@ -636,8 +636,15 @@ fn concurrent_redactions_of_one_event_are_refused_but_one() {
 
 /// The real store, slow to sync the journal and to apply each batch, so
 /// that appends queue behind a group and the writer stages the next group
-/// while the applier still applies the one before.
-struct SlowApplyStore(minutebook_log::store::SledStore);
+/// while the applier still applies the one before. It can also say the
+/// disk is full when the journal is next grown but one.
+struct SlowApplyStore(minutebook_log::store::SledStore, std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+/// A countdown of journal reservations: 0 never fails, n > 0 fails the
+/// nth reservation from now.
+fn reservations() -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0))
+}
 
 impl minutebook_log::store::Store for SlowApplyStore {
     fn get(&self, key: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
@@ -657,6 +664,11 @@ impl minutebook_log::store::Store for SlowApplyStore {
         self.0.make_durable()
     }
     fn reserve_journal(&self, end: u64) -> std::io::Result<()> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let countdown = self.1.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)).unwrap_or(0);
+        if countdown == 1 {
+            return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left on device"));
+        }
         self.0.reserve_journal(end)
     }
     fn write_journal(&self, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
@@ -681,7 +693,7 @@ fn a_stream_appended_to_just_before_the_writer_forgets_its_tails_keeps_its_versi
     // yet (its apply is slow here), and a tail loaded from it then would
     // miss that group's events: a false conflict, a version given twice.
     let scratch = Scratch::new();
-    let log = Log::open_with(&scratch.path, |store| Box::new(SlowApplyStore(store))).unwrap();
+    let log = Log::open_with(&scratch.path, |store| Box::new(SlowApplyStore(store, reservations()))).unwrap();
     let new_streams = |from: usize, n: usize| {
         (from..from + n).fold(AppendBatch::new(), |batch, i| {
             let stream = format!("s{i}");
@@ -710,6 +722,60 @@ fn a_stream_appended_to_just_before_the_writer_forgets_its_tails_keeps_its_versi
     });
     assert_eq!(outcome.events[0].stream_version, StreamVersion(2));
     let x = log.read_stream("x", StreamVersion(1), 10).unwrap();
+    assert_eq!(x.iter().map(|e| e.envelope.stream_version().0).collect::<Vec<_>>(), vec![1, 2]);
+    assert_verifies(&log);
+}
+
+#[test]
+fn a_redaction_is_read_as_soon_as_it_returns_though_the_store_lags() {
+    // A group that only redacts adds no event, so waiting for the count of
+    // events to catch up would not wait for it: the reader must wait for
+    // the redaction's frame to be applied.
+    let scratch = Scratch::new();
+    let log = Log::open_with(&scratch.path, |store| Box::new(SlowApplyStore(store, reservations()))).unwrap();
+    log.append(one(event("meeting/M-1", b"a private detail"))).unwrap();
+    std::thread::scope(|scope| {
+        // Arrives while the redaction syncs (300 ms), so the writer hands
+        // the redaction's group to the applier (100 ms) and goes on.
+        let next = scope.spawn(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            log.append(one(event("meeting/M-1", b"the next event"))).unwrap();
+        });
+        log.append(AppendBatch::new().redact(Seq(0), "basis")).unwrap();
+        assert!(matches!(log.event(Seq(0)).unwrap().unwrap().payload, Payload::Redacted { .. }));
+        let events = log.read(Seq(0), 1).unwrap();
+        assert!(matches!(events[0].payload, Payload::Redacted { .. }));
+        next.join().unwrap();
+    });
+    assert_verifies(&log);
+}
+
+#[test]
+fn a_group_refused_for_a_full_disk_gives_no_stream_version_twice() {
+    // The refused group took the writer's stream tails; the next group
+    // loads them from the store, which must first show the group before
+    // (its apply is slow here) or its events' versions are given again.
+    let scratch = Scratch::new();
+    let countdown = reservations();
+    let log = {
+        let countdown = countdown.clone();
+        Log::open_with(&scratch.path, move |store| Box::new(SlowApplyStore(store, countdown))).unwrap()
+    };
+    // This group's reservation succeeds, the next one's fails.
+    countdown.store(2, std::sync::atomic::Ordering::SeqCst);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| {
+            // Arrives while the first group syncs.
+            std::thread::sleep(Duration::from_millis(100));
+            let refused = log.append(one(event("x", b"second"))).unwrap_err();
+            assert_eq!(refused.category(), ErrorCategory::StorageFull);
+            // At once, while the first group is still being applied.
+            log.append(one(event("x", b"second, again"))).unwrap()
+        });
+        log.append(one(event("x", b"first"))).unwrap();
+        assert_eq!(second.join().unwrap().events[0].stream_version, StreamVersion(2));
+    });
+    let x = log.read_stream("x", StreamVersion(0), 10).unwrap();
     assert_eq!(x.iter().map(|e| e.envelope.stream_version().0).collect::<Vec<_>>(), vec![1, 2]);
     assert_verifies(&log);
 }

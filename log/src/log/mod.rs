@@ -148,10 +148,12 @@ pub struct SignedCheckpoint {
 struct Durable {
     /// Events applied to the store: what readers see.
     len: u64,
-    /// Events acknowledged to their appenders: durable in the journal, and
-    /// applied to the store soon after. Readers wait for `len` to reach it,
-    /// so that whoever was told an append is done reads it.
-    acknowledged: u64,
+    /// The end of the last journal frame acknowledged to its appenders:
+    /// durable in the journal, and applied to the store soon after.
+    /// Readers wait for `applied_journal_end` to reach it, so that whoever
+    /// was told an append or a redaction is done reads it. (A count of
+    /// events would not do: a group that only redacts adds none.)
+    acknowledged_journal_end: u64,
     /// The end of the last journal frame applied to the store.
     applied_journal_end: u64,
     failure: Option<String>,
@@ -174,7 +176,7 @@ impl Shared {
             directory: directory.to_owned(),
             durable: Mutex::new(Durable {
                 len: head.len,
-                acknowledged: head.len,
+                acknowledged_journal_end: head.journal_end,
                 applied_journal_end: head.journal_end,
                 failure: None,
             }),

@@ -83,10 +83,11 @@ impl LogReader {
     /// Number of durable events; also the size of the latest checkpoint.
     /// Waits while an acknowledged group is still being applied to the
     /// store (a group's time, about a millisecond), so that every read
-    /// bounded by it shows what appenders were told is done.
+    /// bounded by it shows what appenders were told is done: new events,
+    /// and redactions too (a group that only redacts adds no event).
     pub fn len(&self) -> u64 {
         let mut durable = self.shared.durable.lock().unwrap();
-        while durable.len < durable.acknowledged && durable.failure.is_none() {
+        while durable.applied_journal_end < durable.acknowledged_journal_end && durable.failure.is_none() {
             durable = self.shared.durable_changed.wait(durable).unwrap();
         }
         durable.len

@@ -138,7 +138,7 @@ impl Writer {
             // for the store to show what was acknowledged.
             {
                 let mut durable = self.shared.durable.lock().unwrap();
-                durable.acknowledged = durable.acknowledged.max(group.len);
+                durable.acknowledged_journal_end = durable.acknowledged_journal_end.max(group.journal_end);
             }
             for (reply, mut outcome) in std::mem::take(&mut group.replies) {
                 outcome.tree_size = group.len;
@@ -261,9 +261,19 @@ impl Writer {
             }
             Err(error) if error.category() == ErrorCategory::StorageFull => {
                 // Nothing was written (write_group checks for space before
-                // it writes a byte): the writer's state is as before the
-                // group, and the log goes on.
-                self.in_flight = previous.take();
+                // it writes a byte), and the log goes on. The stream tails
+                // went into the refused group and came back changed by it:
+                // they are loaded again, from a store that must first show
+                // the group in flight, or its events' stream versions would
+                // be handed out a second time.
+                {
+                    let mut durable = self.shared.durable.lock().unwrap();
+                    while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
+                        durable = self.shared.durable_changed.wait(durable).unwrap();
+                    }
+                }
+                self.tails.clear();
+                self.in_flight = None;
                 for (reply, _) in replies {
                     let _ = reply.send(Err(Error::io(
                         "appending",
