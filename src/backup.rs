@@ -28,8 +28,8 @@ use minutebook_log::store::{JOURNAL_FILE, SLED_DIR};
 use minutebook_log::{FORMAT_FILE, LOCK_FILE, SPACE_RESERVE_FILE};
 use minutebook_projections::store::PROJECTIONS_DIRECTORY;
 
-use crate::api::commands::REPLIES_FILE;
-use crate::api::papers::PAPERS_DIRECTORY;
+use crate::domain::papers::PAPERS_DIRECTORY;
+use crate::http::idempotency::REPLIES_FILE;
 use crate::policy::tokens::{TOKENS_FILE, TOKENS_LOCK_FILE};
 
 /// What a copy of a data directory holds, or what an update of a backup

@@ -17,10 +17,10 @@ use minutebook_projections::store::Projections;
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
 
-use crate::api;
 use crate::bundle::{ExportError, Meta, Scope};
 use crate::domain::statement::{decode_base64_array, STATEMENT_BYTES_MAX};
 use crate::domain::{key_registration_statement, Recorder};
+use crate::http;
 use crate::keyfile::{read_limited, KeyFile};
 use crate::policy::tokens::{Role, TokenStore};
 
@@ -45,29 +45,29 @@ struct DataArg {
 #[derive(Args, Clone)]
 struct LimitArgs {
     /// Seconds a client has to send a request's line and header fields.
-    #[arg(long, value_name = "S", default_value_t = api::transport::HEADER_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "S", default_value_t = http::transport::HEADER_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
     header_read_timeout_s: u64,
     /// Seconds a request body may stall between two of its parts.
-    #[arg(long, value_name = "S", default_value_t = api::transport::BODY_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "S", default_value_t = http::transport::BODY_READ_TIMEOUT_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
     body_read_timeout_s: u64,
     /// Seconds a request may take until its answer starts.
-    #[arg(long, value_name = "S", default_value_t = api::transport::REQUEST_TIME_MAX_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "S", default_value_t = http::transport::REQUEST_TIME_MAX_MS / 1000, value_parser = clap::value_parser!(u64).range(1..))]
     request_time_max_s: u64,
     /// Most connections held at once (fewer if the open files limit is lower).
-    #[arg(long, value_name = "N", default_value_t = api::transport::CONNECTIONS_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(long, value_name = "N", default_value_t = http::transport::CONNECTIONS_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     connections_max: usize,
     /// Unknown or revoked tokens one address may present in the window before it is answered 429.
-    #[arg(long, value_name = "N", default_value_t = api::transport::AUTH_FAILURES_MAX, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = http::transport::AUTH_FAILURES_MAX, value_parser = clap::value_parser!(u32).range(1..))]
     auth_failures_max: u32,
     /// The window over which failed authentications are counted, in seconds.
-    #[arg(long, value_name = "S", default_value_t = api::transport::AUTH_FAILURE_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "S", default_value_t = http::transport::AUTH_FAILURE_WINDOW_S, value_parser = clap::value_parser!(u64).range(1..))]
     auth_failure_window_s: u64,
 }
 
 impl LimitArgs {
-    fn limits(&self) -> api::transport::Limits {
+    fn limits(&self) -> http::transport::Limits {
         use std::time::Duration;
-        api::transport::Limits {
+        http::transport::Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_s),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_s),
             request_time_max: Duration::from_secs(self.request_time_max_s),
@@ -370,7 +370,7 @@ fn try_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Fa
         }
         Command::Serve { data, addr, limits } => {
             init_tracing();
-            api::serve(&data.data, addr, &limits.limits(), |bound| {
+            http::serve(&data.data, addr, &limits.limits(), |bound| {
                 println!("serving {} on http://{bound}/", data.data.display())
             })?;
             Ok(())
@@ -496,7 +496,7 @@ fn demo(
     data: &Path,
     addr: std::net::SocketAddr,
     no_serve: bool,
-    limits: &api::transport::Limits,
+    limits: &http::transport::Limits,
 ) -> Result<(), Failure> {
     if crate::demo::create(data)? {
         println!("created the demo minute book of Eastbrook Borough Council in {}", data.display());
@@ -536,7 +536,7 @@ fn demo(
         return Ok(());
     }
     init_tracing();
-    api::serve(data, addr, limits, |bound| {
+    http::serve(data, addr, limits, |bound| {
         println!("serving on http://{bound}/ (ctrl-c to stop)");
         print(&format!("http://{bound}"));
     })?;
@@ -974,7 +974,7 @@ struct PapersReport {
 /// named by (papers are content-addressed).
 fn check_papers(data: &Path) -> Result<PapersReport, Failure> {
     let mut report = PapersReport { n_checked: 0, problem: None };
-    let directory = data.join(crate::api::papers::PAPERS_DIRECTORY);
+    let directory = data.join(crate::domain::papers::PAPERS_DIRECTORY);
     let entries = match std::fs::read_dir(&directory) {
         Ok(entries) => entries,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(report),

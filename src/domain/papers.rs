@@ -6,7 +6,13 @@
 //! script as the site. Only inert types are accepted, and the bytes must
 //! agree with the type: a file that starts like a PDF is a PDF, text is
 //! UTF-8 without NUL bytes. Papers are served inert besides (see
-//! `api::papers::download`): this is the first of two fences.
+//! `http::api::papers::download`): this is the first of two fences.
+//!
+//! Papers are kept as content-addressed files named by their BLAKE3 hash
+//! in `papers/` of the data directory (`store`, `paper_path`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// A media type a paper may have, with how its first bytes read.
 struct PaperType {
@@ -135,6 +141,35 @@ fn text_prefix(head: &[u8]) -> bool {
 /// The accepted media types, for messages.
 pub fn accepted_list() -> String {
     paper_media_types().collect::<Vec<_>>().join(", ")
+}
+
+/// The directory in the data directory that holds papers.
+pub const PAPERS_DIRECTORY: &str = "papers";
+/// Where the paper with this hash lives.
+pub fn paper_path(data: &Path, hash: &blake3::Hash) -> PathBuf {
+    data.join(PAPERS_DIRECTORY).join(hash.to_hex().as_str())
+}
+
+/// Writes the paper under its hash: to a temporary file, fsynced, renamed
+/// into place, and the directory fsynced. Returns whether it was new.
+pub fn store(data: &Path, bytes: &[u8]) -> std::io::Result<(blake3::Hash, bool)> {
+    let hash = blake3::hash(bytes);
+    let directory = data.join(PAPERS_DIRECTORY);
+    std::fs::create_dir_all(&directory)?;
+    let path = paper_path(data, &hash);
+    if path.exists() {
+        return Ok((hash, false));
+    }
+    let mut random = [0u8; 8];
+    let _ = getrandom::getrandom(&mut random);
+    let temporary = directory.join(format!(".upload-{}", minutebook_log::hex(&random)));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, &path)?;
+    std::fs::File::open(&directory)?.sync_all()?;
+    Ok((hash, true))
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use minutebook::api::{router, AppState};
 use minutebook::domain::Recorder;
+use minutebook::http::{router, AppState};
 use minutebook::policy::tokens::{Role, TokenStore};
 use minutebook_log::Log;
 use tower::ServiceExt;
@@ -859,9 +859,9 @@ fn the_openapi_document_names_only_paths_the_router_serves() {
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(
         paths.values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
-        minutebook::api::openapi::OPERATIONS.len()
+        minutebook::http::api::openapi::OPERATIONS.len()
     );
-    for operation in minutebook::api::openapi::OPERATIONS {
+    for operation in minutebook::http::api::openapi::OPERATIONS {
         // Fill path parameters with something, and send no body: the
         // router must route it (the handler may then refuse it).
         let path = operation.path.replace("{seq}", "1").replace("{number}", "1").replace("{item}", "1");
@@ -882,7 +882,7 @@ fn the_openapi_document_names_only_paths_the_router_serves() {
 #[test]
 fn every_role_may_write_only_what_the_matrix_allows() {
     let api = Api::at(Stage::Registered);
-    for operation in minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method != "get") {
+    for operation in minutebook::http::api::openapi::OPERATIONS.iter().filter(|o| o.method != "get") {
         let path = operation.path.replace("{seq}", "1").replace("{number}", "1").replace("{item}", "1");
         let path =
             path.split('/').map(|part| if part.starts_with('{') { "x" } else { part }).collect::<Vec<_>>().join("/");
@@ -938,7 +938,7 @@ fn no_read_shows_the_public_exempt_content_and_every_read_answers_every_role() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let secrets = ["4% below", "6% below"];
     let mut entitled_saw_it = 0;
-    for operation in minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get") {
+    for operation in minutebook::http::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get") {
         if matches!(operation.path, "/v1/events/live" | "/v1/papers/{hash}") {
             continue; // a stream, and a paper: tested end to end
         }
@@ -1054,7 +1054,7 @@ fn the_pages_cookie_writes_only_beside_its_csrf_token() {
     assert!(body.contains("CSRF"), "{body}");
     assert_eq!(snapshot(api.state.recorder.log()), before, "a refused write changed the log");
     // The page's own script, with the token the page was given.
-    let (status, _, body) = post(Some(minutebook::api::csrf_token(&clerk)));
+    let (status, _, body) = post(Some(minutebook::http::session::csrf_token(&clerk)));
     assert_eq!(status, StatusCode::CREATED, "{body}");
     // Reads take the cookie as it is.
     let request = Request::get("/v1/meetings/{M1}/trail".replace("{M1}", M1))

@@ -125,7 +125,7 @@ fn a_backup_changes_no_byte_of_its_data_directory_and_refuses_an_existing_output
     let dir = tempfile::tempdir().unwrap();
     let data = demo(dir.path());
     let (paper, _) =
-        minutebook::api::papers::store(&data, b"Agenda pack: Riverside Communities Scrutiny Panel").unwrap();
+        minutebook::domain::papers::store(&data, b"Agenda pack: Riverside Communities Scrutiny Panel").unwrap();
     std::fs::write(data.join("papers").join(".upload-0011223344556677"), b"an upload in progress").unwrap();
     std::fs::write(data.join("operator-notes.txt"), b"moved from the old server on 2026-03-01\n").unwrap();
     assert!(data.join("space-reserve").exists(), "opening made the space reserve");
@@ -159,7 +159,7 @@ fn a_backup_changes_no_byte_of_its_data_directory_and_refuses_an_existing_output
     assert_eq!(directory_bytes(&data), source, "the refused backup changed its data directory");
 
     // Refused: a paper that is not what its name says.
-    std::fs::write(minutebook::api::papers::paper_path(&data, &paper), b"Agenda pack: altered").unwrap();
+    std::fs::write(minutebook::domain::papers::paper_path(&data, &paper), b"Agenda pack: altered").unwrap();
     let damaged = directory_bytes(&data);
     let refused = dir.path().join("refused");
     let (code, _, stderr) = backup(&data, &refused);

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use minutebook::api::{router, AppState};
 use minutebook::domain::*;
+use minutebook::http::{router, AppState};
 use minutebook::policy::tokens::{Role, TokenStore};
 use minutebook_catalogue::*;
 use minutebook_log::{Payload, Seq};
@@ -507,7 +507,7 @@ fn queries(template: &str, values: &BTreeMap<&'static str, Vec<String>>, len: u6
 async fn scan_api(client: &Client, scan: &mut Scan) {
     let values = parameter_values(&client.state);
     let len = client.state.recorder.log().len();
-    for operation in minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get") {
+    for operation in minutebook::http::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get") {
         scan.routes.insert(operation.path);
         if operation.path == "/v1/events/live" {
             client.live(scan, len - 1).await;
@@ -650,7 +650,7 @@ fn no_public_channel_shows_exempt_or_unpublished_content() {
         assert_eq!(get(&entitled, &format!("/v1/papers/{hash}")), StatusCode::OK);
     }
     assert_eq!(snapshot(state.recorder.log()), before, "reading changed the log");
-    let routes = minutebook::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get").count();
+    let routes = minutebook::http::api::openapi::OPERATIONS.iter().filter(|o| o.method == "get").count();
     assert_eq!(scan.routes.len(), routes, "every GET route is scanned");
     eprintln!(
         "leak scan: {} secret markers ({} redacted since) and {} public ones over {} event types; the public: {} GET routes in {} requests, the live feed, {} web pages, {} bytes in all; the clerk: {} requests, {} bytes",

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use minutebook::api::router;
+use minutebook::http::router;
 use minutebook::policy::tokens::Role;
 use proptest::prelude::*;
 use tower::ServiceExt;
@@ -231,7 +231,7 @@ fn an_authorization_header_is_read_by_its_scheme_and_never_taken_for_the_public(
 
 /// Route templates of the API and the site, with their methods.
 fn routes() -> Vec<(Method, String)> {
-    let mut routes: Vec<(Method, String)> = minutebook::api::openapi::OPERATIONS
+    let mut routes: Vec<(Method, String)> = minutebook::http::api::openapi::OPERATIONS
         .iter()
         .map(|op| (op.method.to_ascii_uppercase().parse().unwrap(), op.path.to_owned()))
         .collect();
@@ -552,11 +552,11 @@ fn a_token_revoked_from_the_command_line_is_refused_by_the_running_server() {
 #[test]
 fn exports_past_the_concurrent_limit_are_told_to_come_back() {
     let api = Api::at(Stage::InSession);
-    let building = api.state.exports.clone().try_acquire_many_owned(minutebook::api::EXPORTS_CONCURRENT_MAX as u32);
+    let building = api.state.exports.clone().try_acquire_many_owned(minutebook::http::EXPORTS_CONCURRENT_MAX as u32);
     let (status, headers, _) = get(&api, "/v1/export?all=true", Role::Public);
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(is_problem(&headers));
-    assert_eq!(headers[header::RETRY_AFTER], minutebook::api::RETRY_AFTER_BUSY_SECONDS.to_string().as_str());
+    assert_eq!(headers[header::RETRY_AFTER], minutebook::http::api::RETRY_AFTER_BUSY_SECONDS.to_string().as_str());
     drop(building);
     let (status, _, _) = get(&api, "/v1/export?all=true", Role::Public);
     assert_eq!(status, StatusCode::OK);

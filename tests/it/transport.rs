@@ -11,9 +11,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use minutebook::api::papers::PAPER_BYTES_MAX;
-use minutebook::api::transport::{self, HEADER_FIELDS_BYTES_MAX, URI_BYTES_MAX};
-use minutebook::api::REQUEST_BODY_BYTES_MAX;
+use minutebook::http::api::papers::PAPER_BYTES_MAX;
+use minutebook::http::transport::{self, HEADER_FIELDS_BYTES_MAX, URI_BYTES_MAX};
+use minutebook::http::REQUEST_BODY_BYTES_MAX;
 use minutebook_log::Log;
 use ureq::http::Response;
 
@@ -305,7 +305,7 @@ fn an_overlong_body_is_413_naming_the_limit_of_its_route() {
 
     assert!(server.terminate().success());
     assert_eq!(log_len(&data), before, "nothing was recorded");
-    let papers = std::path::Path::new(&data).join(minutebook::api::papers::PAPERS_DIRECTORY);
+    let papers = std::path::Path::new(&data).join(minutebook::domain::papers::PAPERS_DIRECTORY);
     assert_eq!(std::fs::read_dir(&papers).map_or(0, |d| d.count()), 0, "no paper was stored");
 }
 

@@ -25,7 +25,8 @@ use minutebook_log::Log;
 use minutebook_projections::record::Record;
 use serde::Deserialize;
 
-use crate::api::{AppState, TOKEN_COOKIE};
+use crate::http::session::{over_tls, TOKEN_COOKIE};
+use crate::http::state::AppState;
 use crate::policy::tokens::{Caller, Role};
 
 const STYLESHEET: &str = include_str!("site.css");
@@ -311,11 +312,6 @@ fn same_site(headers: &HeaderMap) -> bool {
         (Some(_), None) => false,
         (None, _) => true,
     }
-}
-
-/// Whether the site is served over TLS (directly, or by a proxy that says so).
-pub(crate) fn over_tls(request_headers: &HeaderMap) -> bool {
-    request_headers.get("x-forwarded-proto").is_some_and(|v| v == "https")
 }
 
 fn token_cookie(value: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {

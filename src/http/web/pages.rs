@@ -18,7 +18,7 @@ use serde::Deserialize;
 use similar::ChangeTag;
 
 use super::{page, trusted, Page, PageError};
-use crate::api::AppState;
+use crate::http::state::AppState;
 use crate::policy::reads;
 use crate::policy::tokens::{Caller, Role};
 
@@ -239,7 +239,7 @@ pub async fn meeting(
 /// which a date is read) and the minutes' sources are taken under the
 /// record's lock; the minutes are
 /// folded after it is let go, from the streams they are made of
-/// (`minutes_record_at`), in their turn (`api::point_in_time`), so that a
+/// (`minutes_record_at`), in their turn (`http::point_in_time`), so that a
 /// crawler following every trail link never holds up a writer.
 async fn minutes_then(
     state: Arc<AppState>,
@@ -247,7 +247,7 @@ async fn minutes_then(
     id: String,
     text: String,
 ) -> Result<(Option<Minutes>, u64), PageError> {
-    let turn = crate::api::point_in_time::turn().await;
+    let turn = crate::http::point_in_time::turn().await;
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
         let (meeting, timezone, sources) = {

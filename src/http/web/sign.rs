@@ -19,8 +19,9 @@ use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 
 use super::{page, trusted, Page, PageError};
-use crate::api::{cookie_token, csrf_token, AppState};
 use crate::domain::key_registration_statement;
+use crate::http::session::{cookie_token, csrf_token};
+use crate::http::state::AppState;
 use crate::policy::tokens::Caller;
 
 /// Where the key registration statement's public key goes: the page's

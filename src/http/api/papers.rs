@@ -4,8 +4,7 @@
 //! acknowledged, so a `paper.attached` event never names a file that is
 //! not on stable storage. Downloads check the hash on the way out.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -16,23 +15,18 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::json;
 
-use super::{blocking, ApiError, ApiResult, AppState};
-use crate::domain::papers;
+use crate::domain::papers::{self, paper_path, store};
+use crate::http::problem::{blocking, ApiError, ApiResult};
+use crate::http::state::AppState;
+use crate::http::transport;
 use crate::policy::tokens::{Caller, Role};
 
-/// The directory in the data directory that holds papers.
-pub const PAPERS_DIRECTORY: &str = "papers";
 /// Largest paper accepted, in bytes.
 pub const PAPER_BYTES_MAX: usize = 50 * 1024 * 1024;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/v1/papers", post(upload).layer(super::transport::body_limit(PAPER_BYTES_MAX)))
+        .route("/v1/papers", post(upload).layer(transport::body_limit(PAPER_BYTES_MAX)))
         .route("/v1/papers/{hash}", get(download))
-}
-
-/// Where the paper with this hash lives.
-pub fn paper_path(data: &Path, hash: &blake3::Hash) -> PathBuf {
-    data.join(PAPERS_DIRECTORY).join(hash.to_hex().as_str())
 }
 
 async fn upload(
@@ -72,28 +66,6 @@ async fn upload(
 
 fn size_of(data: &Path, hash: &blake3::Hash) -> u64 {
     std::fs::metadata(paper_path(data, hash)).map_or(0, |m| m.len())
-}
-
-/// Writes the paper under its hash: to a temporary file, fsynced, renamed
-/// into place, and the directory fsynced. Returns whether it was new.
-pub fn store(data: &Path, bytes: &[u8]) -> std::io::Result<(blake3::Hash, bool)> {
-    let hash = blake3::hash(bytes);
-    let directory = data.join(PAPERS_DIRECTORY);
-    std::fs::create_dir_all(&directory)?;
-    let path = paper_path(data, &hash);
-    if path.exists() {
-        return Ok((hash, false));
-    }
-    let mut random = [0u8; 8];
-    let _ = getrandom::getrandom(&mut random);
-    let temporary = directory.join(format!(".upload-{}", minutebook_log::hex(&random)));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, &path)?;
-    std::fs::File::open(&directory)?.sync_all()?;
-    Ok((hash, true))
 }
 
 async fn download(
@@ -161,7 +133,7 @@ fn served(hash: &blake3::Hash, media_type: &str, bytes: Vec<u8>) -> Response {
             (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{name}\"")),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, super::INERT_CONTENT_SECURITY_POLICY.to_owned()),
+            (header::CONTENT_SECURITY_POLICY, crate::http::headers::INERT_CONTENT_SECURITY_POLICY.to_owned()),
         ],
         bytes,
     )

@@ -20,7 +20,8 @@ use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 
 use super::{page, trusted, Page, PageError};
-use crate::api::{cookie_token, csrf_token, AppState};
+use crate::http::session::{cookie_token, csrf_token};
+use crate::http::state::AppState;
 use crate::policy::tokens::{Caller, Role};
 
 fn may_record(caller: &Caller) -> bool {

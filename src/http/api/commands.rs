@@ -9,9 +9,7 @@
 //! nothing; a refusal by the rules is 409 (422 when the content itself is
 //! wrong: an unknown person, a bad date); nothing is appended on any error.
 
-use std::collections::{HashMap, VecDeque};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, State};
@@ -21,117 +19,16 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use minutebook_catalogue::*;
 use minutebook_log::Seq;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::{blocking, meeting_id, ApiError, ApiResult, AppState};
+use super::meeting_id;
 use crate::domain::statement::decode_base64_array;
 use crate::domain::{Actor, AttendAs, Command, CommandError, Conditions, DecisionInput, Rule};
+use crate::http::idempotency::{Reply, IDEMPOTENCY_KEY_BYTES_MAX};
+use crate::http::problem::{blocking, ApiError, ApiResult};
+use crate::http::state::AppState;
 use crate::policy::tokens::Caller;
-
-/// Longest idempotency key accepted.
-pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
-/// Most idempotency keys remembered (the oldest are forgotten first).
-pub const IDEMPOTENCY_KEYS_MAX: usize = 10_000;
-
-/// The file in the data directory that keeps first replies, so that a
-/// retry after a restart gets the first answer too.
-pub const REPLIES_FILE: &str = "idempotency.jsonl";
-
-/// A first reply: status, body and ETag, with a digest of the command it
-/// answered (a key reused for another command is refused).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Reply {
-    key: String,
-    status: u16,
-    body: String,
-    etag: Option<String>,
-    /// BLAKE3 of the command, hex.
-    command: String,
-}
-
-/// First replies by idempotency key, for retries; the oldest keys are
-/// forgotten first. Each is appended to `REPLIES_FILE` as a line of JSON
-/// and fsynced before it is answered; at start the last
-/// `IDEMPOTENCY_KEYS_MAX` are read back (a last line a crash cut short is
-/// skipped: its request was never answered). The file is rewritten with
-/// only those once it holds twice as many.
-pub struct Replies {
-    path: std::path::PathBuf,
-    replies: Mutex<(HashMap<String, Reply>, VecDeque<String>)>,
-    /// Lines in the file, to know when to rewrite it.
-    lines: std::sync::atomic::AtomicUsize,
-}
-
-impl Replies {
-    pub fn open(data: &std::path::Path) -> Result<Replies, String> {
-        let path = data.join(REPLIES_FILE);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
-        };
-        let mut replies = (HashMap::new(), VecDeque::new());
-        let mut lines = 0;
-        for line in text.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            lines += 1;
-            if let Ok(reply) = serde_json::from_slice::<Reply>(line) {
-                remember(&mut replies, reply);
-            }
-        }
-        Ok(Replies { path, replies: Mutex::new(replies), lines: lines.into() })
-    }
-
-    fn get(&self, key: &str) -> Option<Reply> {
-        self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(key).cloned()
-    }
-
-    /// Keeps a first reply, on stable storage before it returns.
-    fn put(&self, reply: Reply) -> std::io::Result<()> {
-        let mut guard = self.replies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut line = serde_json::to_vec(&reply).expect("a reply always encodes");
-        line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&self.path)?;
-        file.write_all(&line)?;
-        file.sync_data()?;
-        remember(&mut guard, reply);
-        let lines = self.lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if lines >= 2 * IDEMPOTENCY_KEYS_MAX {
-            self.rewrite(&guard.0, &guard.1)?;
-            self.lines.store(guard.1.len(), std::sync::atomic::Ordering::Relaxed);
-        }
-        Ok(())
-    }
-
-    /// Writes only the replies kept, in order, and renames it into place.
-    fn rewrite(&self, map: &HashMap<String, Reply>, order: &VecDeque<String>) -> std::io::Result<()> {
-        let temporary = self.path.with_extension("jsonl.new");
-        let mut file = std::fs::File::create(&temporary)?;
-        for key in order {
-            let mut line = serde_json::to_vec(&map[key]).expect("a reply always encodes");
-            line.push(b'\n');
-            file.write_all(&line)?;
-        }
-        file.sync_all()?;
-        std::fs::rename(&temporary, &self.path)?;
-        if let Some(directory) = self.path.parent() {
-            std::fs::File::open(directory)?.sync_all()?;
-        }
-        Ok(())
-    }
-}
-
-fn remember((map, order): &mut (HashMap<String, Reply>, VecDeque<String>), reply: Reply) {
-    let key = reply.key.clone();
-    if map.insert(key.clone(), reply).is_none() {
-        order.push_back(key);
-    }
-    while order.len() > IDEMPOTENCY_KEYS_MAX {
-        if let Some(old) = order.pop_front() {
-            map.remove(&old);
-        }
-    }
-}
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -618,7 +515,7 @@ async fn attach_paper(
         media_type: wire.media_type,
         item: wire.item,
     };
-    let stored = super::papers::paper_path(&s.data, &blake3::Hash::from_bytes(paper.content_hash));
+    let stored = crate::domain::papers::paper_path(&s.data, &blake3::Hash::from_bytes(paper.content_hash));
     match std::fs::metadata(&stored) {
         Ok(metadata) if metadata.len() == paper.size_bytes => {}
         Ok(metadata) => {

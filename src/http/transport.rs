@@ -25,7 +25,7 @@ use axum::Router;
 use http_body::Frame;
 use tower::{Layer, Service, ServiceExt};
 
-use super::ApiError;
+use super::problem::ApiError;
 
 /// How long a client has to send a request's line and header fields,
 /// counted from when the server starts waiting for them: on a new
@@ -212,7 +212,7 @@ const SIGN_IN_PATH: &str = "/sign-in";
 /// the sign-in form.
 pub fn presents_credential(request: &Request) -> bool {
     request.headers().contains_key(header::AUTHORIZATION)
-        || super::cookie_token(request.headers()).is_some()
+        || super::session::cookie_token(request.headers()).is_some()
         || (request.method() == Method::POST && request.uri().path() == SIGN_IN_PATH)
 }
 
@@ -581,7 +581,7 @@ fn replacement(head: &[u8]) -> Option<Vec<u8>> {
          x-content-type-options: nosniff\r\ncontent-security-policy: {}\r\nconnection: close\r\n\r\n",
         status.as_u16(),
         body.len(),
-        super::INERT_CONTENT_SECURITY_POLICY,
+        super::headers::INERT_CONTENT_SECURITY_POLICY,
     )
     .into_bytes();
     answer.extend_from_slice(body.as_bytes());

@@ -1,28 +1,25 @@
-//! The HTTP API (axum on tokio): reads of the record and its projections,
-//! the log's checkpoints and proofs, with the caller's role deciding what
-//! each read shows. docs/API.md lists every path and the role matrix.
+//! The JSON API under `/v1/`: reads of the record and its projections,
+//! the log's checkpoints and proofs, and the commands (`commands`), with
+//! the caller's role deciding what each read shows. docs/API.md lists every
+//! path and the role matrix.
 //!
-//! Architecture Invariant: only this module knows HTTP and JSON wire
-//! shapes; what a role may see is decided in `visibility` alone.
+//! Architecture Invariant: this module and `web` are siblings that share
+//! only what `http` holds (state, session, problems, transport) and the
+//! access policy; neither imports the other (checked by `.ci/modules`).
 
 pub mod commands;
 pub mod openapi;
 pub mod papers;
-pub(crate) mod point_in_time;
-pub mod transport;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use minutebook_catalogue::{BodyId, MeetingId};
-use minutebook_log::{merkle, Event, Log, Payload, Seq};
+use minutebook_log::{merkle, Event, Payload, Seq};
 use minutebook_projections::record::Record;
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
@@ -30,251 +27,16 @@ use minutebook_projections::{registers, render};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::domain::Recorder;
-use crate::policy::tokens::{Caller, Role, TokenStore};
+use super::point_in_time;
+use super::problem::{blocking, ApiError, ApiResult};
+use super::state::{AppState, RENDERED_MINUTES_MAX};
+use crate::policy::tokens::{Caller, Role};
 use crate::policy::views::event_view;
-use crate::policy::visibility::Denied;
 use crate::policy::{reads, visibility};
 
-/// Most events one page of `/v1/events` returns.
-pub const PAGE_EVENTS_MAX: usize = 1_000;
-/// Largest request body accepted, in bytes.
-pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
-/// The cookie the web pages keep a token in.
-pub const TOKEN_COOKIE: &str = "minutebook_token";
-
-pub struct AppState {
-    pub recorder: Recorder,
-    pub tokens: TokenStore,
-    pub data: PathBuf,
-    /// First replies by idempotency key.
-    pub replies: commands::Replies,
-    /// Set once the server is shutting down: live feeds end.
-    pub shutdown: tokio::sync::watch::Sender<bool>,
-    /// Exports being built: each holds its bundle in memory.
-    pub exports: Arc<tokio::sync::Semaphore>,
-    /// The transport's limits and the failed authentications by address.
-    pub transport: transport::Transport,
-    /// Rendered minutes by meeting, audience, format and log position.
-    rendered: std::sync::Mutex<std::collections::HashMap<RenderedKey, (String, u64)>>,
-}
-
-type RenderedKey = (MeetingId, bool, &'static str, u64);
-
-/// Most renderings of minutes kept; beyond it the cache starts again.
-pub const RENDERED_MINUTES_MAX: usize = 4_096;
-
-impl AppState {
-    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> Result<AppState, String> {
-        let (shutdown, _) = tokio::sync::watch::channel(false);
-        Ok(AppState {
-            recorder,
-            tokens,
-            replies: commands::Replies::open(&data)?,
-            data,
-            shutdown,
-            exports: Arc::new(tokio::sync::Semaphore::new(EXPORTS_CONCURRENT_MAX)),
-            transport: transport::Transport::default(),
-            rendered: Default::default(),
-        })
-    }
-}
-
-/// How long a live feed waits for new events before checking whether the
-/// server is shutting down (and sending a keep-alive).
-pub const LIVE_WAIT_MS: u64 = 1_000;
-/// Most events one step of a live feed sends.
-pub const LIVE_BATCH_EVENTS: usize = 100;
-
-/// An error as RFC 9457 problem+json, with a stable `type` per kind.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    kind: &'static str,
-    detail: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, kind, detail: detail.into() }
-    }
-    /// The content itself is wrong (422): a bad date, an unknown person.
-    pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", detail)
-    }
-    pub(crate) fn not_found(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not-found", detail)
-    }
-    pub(crate) fn bad_request(detail: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "malformed", detail)
-    }
-    /// A log error the client did not cause: a full disk is 507, so a
-    /// client knows to try again later; a record that fails its integrity
-    /// check is a 500 of its own type, logged with the event it names;
-    /// anything else is internal.
-    pub(crate) fn log(error: minutebook_log::Error) -> ApiError {
-        match error.category() {
-            minutebook_log::ErrorCategory::StorageFull => {
-                tracing::error!(error = %error, "storage full: an append was refused");
-                ApiError::new(
-                    StatusCode::INSUFFICIENT_STORAGE,
-                    "storage-full",
-                    "the server's storage is full: nothing was recorded; try again once the operator has freed space",
-                )
-            }
-            minutebook_log::ErrorCategory::Corrupt => ApiError::corrupt_record(error),
-            _ => ApiError::internal(error),
-        }
-    }
-    /// A log error met serving a read: a request the log refuses (a
-    /// stream name no event can have, a position past the end) is the
-    /// client's (400); anything else is as `log` says.
-    pub(crate) fn log_read(error: minutebook_log::Error) -> ApiError {
-        match error.category() {
-            minutebook_log::ErrorCategory::Invalid => ApiError::bad_request(error.to_string()),
-            _ => ApiError::log(error),
-        }
-    }
-    /// Stored bytes that fail their hash are never served: the client
-    /// learns that much, the operator's log learns which record.
-    pub(crate) fn corrupt_record(detail: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %detail, "a stored record failed its integrity check");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "corrupt-record",
-            "a stored record failed its integrity check and is not served; the operator has been told",
-        )
-    }
-    /// A recorder error met while reading.
-    pub(crate) fn command(error: crate::domain::recorder::CommandError) -> ApiError {
-        match error {
-            crate::domain::recorder::CommandError::Log(error) => ApiError::log(error),
-            other => ApiError::internal(other),
-        }
-    }
-    pub(crate) fn internal(detail: impl std::fmt::Display) -> ApiError {
-        // The detail goes to the log, not to the client.
-        tracing::error!(error = %detail, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request")
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = json!({
-            "type": format!("/problems/{}", self.kind),
-            "title": title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        let mut response = (self.status, Json(body)).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if self.status == StatusCode::UNAUTHORIZED {
-            // RFC 9110 §15.5.2: a 401 names the scheme that would do.
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"minutebook\""));
-        }
-        response
-    }
-}
-
-pub(crate) type ApiResult<T> = Result<T, ApiError>;
-
-impl From<Denied> for ApiError {
-    fn from(denied: Denied) -> ApiError {
-        match denied {
-            Denied::SignInFirst(why) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", why),
-            Denied::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", why),
-        }
-    }
-}
-
-/// Who the request speaks for: a bearer token, or the web pages' cookie;
-/// none is the public. An unknown or revoked token is refused, not
-/// treated as the public, so a client notices.
-fn caller(state: &AppState, method: &axum::http::Method, headers: &HeaderMap) -> ApiResult<Caller> {
-    if let Some(token) = bearer_token(headers)? {
-        return state
-            .tokens
-            .caller(token)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked"));
-    }
-    let cookie = cookie_token(headers);
-    // The pages' cookie reads; it writes only with the page's CSRF token
-    // beside it, which only this site's pages hold, so a form another site
-    // makes a browser send records nothing. A cookie whose token was
-    // revoked reads as the public, so the pages go on working.
-    if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) {
-        let presented = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        return match (cookie, presented) {
-            (Some(token), Some(presented)) if csrf_matches(token, presented) => {
-                state.tokens.caller(token).ok_or_else(|| {
-                    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the token is unknown or revoked")
-                })
-            }
-            (Some(_), Some(_)) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the page's CSRF token does not match its sign-in: reload the page",
-            )),
-            _ => Ok(Caller::public()),
-        };
-    }
-    Ok(cookie.and_then(|token| state.tokens.caller(token)).unwrap_or_else(Caller::public))
-}
-
-/// The token of an `Authorization: Bearer <token>` header, if one was
-/// sent. The scheme is matched without regard to case (RFC 9110 §11.1);
-/// a header that is present but unusable (another scheme, no token, not
-/// text) is refused, never taken for the public, so a misconfigured
-/// client learns at once that it is not signed in.
-fn bearer_token(headers: &HeaderMap) -> ApiResult<Option<&str>> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let unusable =
-        |why: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", format!("the Authorization header {why}"));
-    let value = value.to_str().map_err(|_| unusable("is not text"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(unusable("must use the Bearer scheme: Authorization: Bearer <token>"));
-    }
-    let token = token.trim_start_matches(' ');
-    if token.is_empty() {
-        return Err(unusable("names the Bearer scheme but no token"));
-    }
-    Ok(Some(token))
-}
-
-/// The header a page's script sends its CSRF token in.
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// The pages' sign-in token, from their cookie.
-pub fn cookie_token(headers: &HeaderMap) -> Option<&str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|cookies| {
-        cookies.split(';').map(str::trim).find_map(|c| c.strip_prefix(TOKEN_COOKIE).and_then(|c| c.strip_prefix('=')))
-    })
-}
-
-/// The CSRF token of a signed-in page: derived from the sign-in token,
-/// which no script can read (its cookie is HttpOnly), so only pages this
-/// site rendered for that sign-in hold it.
-pub fn csrf_token(token: &str) -> String {
-    minutebook_log::hex(&blake3::derive_key("minutebook 2026-11-26 web page CSRF token", token.as_bytes())[..16])
-}
-
-fn csrf_matches(token: &str, presented: &str) -> bool {
-    // Compared as BLAKE3 hashes, whose equality takes constant time.
-    blake3::hash(csrf_token(token).as_bytes()) == blake3::hash(presented.as_bytes())
-}
-
-pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
-}
-
-pub fn router(state: Arc<AppState>) -> Router {
+/// Every route of the API, without the layers `http::router` puts around
+/// them (papers have their own time limit: see `papers::routes`).
+pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
@@ -304,29 +66,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(commands::routes())
         .route("/v1/tokens", axum::routing::post(create_token))
         .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
-        .merge(crate::web::routes())
-        // Every route above starts its answer within the request time
-        // limit (a live feed's events come after its start, so it goes
-        // on); papers, merged below it, have a longer one of their own.
-        .route_layer(transport::time_limit(state.transport.limits.request_time_max))
-        .merge(
-            papers::routes().route_layer(transport::time_limit(std::time::Duration::from_millis(
-                transport::PAPER_REQUEST_TIME_MAX_MS,
-            ))),
-        )
-        .fallback(fallback)
-        // From the innermost: who the caller is, the body limit (a route's
-        // own is inside it), the body's watch, the head's limits, and the
-        // request's id with problem+json for every error.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), authenticate))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .layer(transport::body_limit(REQUEST_BODY_BYTES_MAX))
-        .layer(axum::middleware::from_fn_with_state(state.transport.limits.body_read_timeout, transport::watch_body))
-        .layer(axum::middleware::from_fn(transport::head_limits))
-        .layer(axum::middleware::from_fn(request_id))
-        .layer(axum::middleware::from_fn(security_headers))
-        .with_state(state)
 }
+
+/// Most events one page of `/v1/events` returns.
+pub const PAGE_EVENTS_MAX: usize = 1_000;
+
+/// How long a live feed waits for new events before checking whether the
+/// server is shutting down (and sending a keep-alive).
+pub const LIVE_WAIT_MS: u64 = 1_000;
+/// Most events one step of a live feed sends.
+pub const LIVE_BATCH_EVENTS: usize = 100;
 
 /// Healthy means able to serve what requests need: the record's lock is
 /// taken and released (so a record that cannot be caught up with the log
@@ -338,148 +87,6 @@ async fn healthz(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
         Ok(text("ok\n".to_owned()))
     })
     .await
-}
-
-/// The last net under every request: a panic (a bug, never a client's
-/// doing) answers 500 problem+json and is logged, and the connection and
-/// the server go on. Shared state does not stay poisoned: the record is
-/// reloaded by the next request that takes it (`Recorder::record`).
-fn panicked(detail: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    let detail = detail
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| detail.downcast_ref::<&str>().copied())
-        .unwrap_or("a panic without a message");
-    ApiError::internal(format!("a request panicked: {detail}")).into_response()
-}
-
-/// The policy of every response that is not one of the site's pages
-/// (JSON, problems, text, papers, the API's minutes as HTML): it loads
-/// nothing, runs nothing, may not be framed, and is a sandboxed origin of
-/// its own, so even bytes a browser would take for a document are inert.
-pub const INERT_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
-
-/// Headers every response carries. `nosniff` everywhere, so a browser
-/// never reads JSON or a paper as a script or a page; frames refused
-/// everywhere; responses without a policy of their own (everything but
-/// the site's pages) get `INERT_CONTENT_SECURITY_POLICY`; and HSTS when
-/// the request came over TLS (a proxy in front says so). A browser ignores
-/// HSTS sent over plain HTTP (RFC 6797 §8.1), so a spoofed
-/// `X-Forwarded-Proto` cannot pin anyone to HTTPS who is not already on it.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let over_tls = crate::web::over_tls(request.headers());
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(INERT_CONTENT_SECURITY_POLICY));
-    }
-    if over_tls {
-        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
-    }
-    response
-}
-
-/// A path nothing serves: a problem for the API, a page for the site.
-async fn fallback(Extension(caller): Extension<Caller>, request: Request) -> Response {
-    if crate::web::is_page(&request) {
-        return crate::web::not_found(Extension(caller)).await;
-    }
-    ApiError::not_found("no such path").into_response()
-}
-
-/// Resolves who every request speaks for, before any handler runs, so
-/// that an unknown token is refused on every path alike. An address that
-/// has presented too many unknown tokens is answered 429 before its token
-/// is looked at; every 401 to a request that presented a credential
-/// counts against its address.
-async fn authenticate(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let address = transport::client_address(&request).filter(|_| transport::presents_credential(&request));
-    let failures = &state.transport.failed_authentications;
-    if let Some(wait) = address.and_then(|address| failures.refused_for(address, std::time::Instant::now())) {
-        return transport::too_many_failures(wait);
-    }
-    let response = authenticated(&state, request, next).await;
-    if let Some(address) = address.filter(|_| response.status() == StatusCode::UNAUTHORIZED) {
-        if failures.record_failure(address, std::time::Instant::now()) {
-            tracing::warn!(%address, "too many failed authentications: no token is checked from this address for a while");
-        }
-    }
-    response
-}
-
-async fn authenticated(state: &AppState, mut request: Request, next: Next) -> Response {
-    let caller = match caller(state, request.method(), request.headers()) {
-        Ok(caller) => caller,
-        Err(error) => return error.into_response(),
-    };
-    // Reads are for everyone; the pages' own forms check where they come
-    // from themselves; an API write is the policy's to allow.
-    let (method, path) = (request.method(), request.uri().path());
-    if !matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD) && path.starts_with("/v1/") {
-        let members_own = path.ends_with("/signatures") || path.ends_with("/keys");
-        if let Err(denied) = visibility::may_change(&caller, members_own) {
-            return ApiError::from(denied).into_response();
-        }
-    }
-    request.extensions_mut().insert(caller);
-    next.run(request).await
-}
-
-/// Gives every request an id (kept from `X-Request-Id` when the client
-/// sent one), logs it with the outcome, and returns it.
-async fn request_id(request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            let mut bytes = [0u8; 8];
-            let _ = getrandom::getrandom(&mut bytes);
-            minutebook_log::hex(&bytes)
-        });
-    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    let started = std::time::Instant::now();
-    let mut response = problem_for_rejections(next.run(request).await).await;
-    tracing::info!(request_id = %id, %method, %path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", value);
-    }
-    response
-}
-
-/// Errors axum makes itself (an unknown path, a wrong method, a path or
-/// query that does not parse) become problem details like every other.
-async fn problem_for_rejections(response: Response) -> Response {
-    let status = response.status();
-    let is_problem = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
-    // The web pages answer errors with pages of their own.
-    let is_page = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
-        return response;
-    }
-    let body = axum::body::to_bytes(response.into_body(), REQUEST_BODY_BYTES_MAX).await.unwrap_or_default();
-    let detail = String::from_utf8_lossy(&body).trim().to_owned();
-    let (kind, detail) = match status {
-        StatusCode::NOT_FOUND => ("not-found", if detail.is_empty() { "no such path".to_owned() } else { detail }),
-        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "this path does not take that method".to_owned()),
-        // The body's watch names the route's limit; this is only a net.
-        StatusCode::PAYLOAD_TOO_LARGE => ("too-large", "the request body is larger than this path accepts".to_owned()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", detail),
-        // The request time limit's own answer (transport::time_limit).
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "timeout",
-            "the server did not answer within its time limit for a request; a command may still have been \
-             recorded: read the record, or send it again with the same Idempotency-Key"
-                .to_owned(),
-        ),
-        _ if status.is_server_error() => return ApiError::internal(detail).into_response(),
-        _ => ("malformed", detail),
-    };
-    ApiError::new(status, kind, detail).into_response()
 }
 
 fn text(body: String) -> Response {
@@ -667,9 +274,6 @@ struct CheckpointQuery {
 /// Most events an export over HTTP carries: a bundle is built in memory
 /// (about 9 KB an event as a tar), and anyone may ask for one.
 const HTTP_EXPORT_EVENTS_MAX: u64 = 50_000;
-/// Most exports built at once, so that memory stays bounded (at most
-/// about 450 MB each) whoever asks; others are told to come back.
-pub const EXPORTS_CONCURRENT_MAX: usize = 2;
 /// When a client refused for want of capacity is told to try again, in seconds.
 pub const RETRY_AFTER_BUSY_SECONDS: u64 = 5;
 
@@ -1183,80 +787,4 @@ async fn consistency(
         })))
     })
     .await
-}
-
-/// Opens the data directory and serves it until SIGTERM or ctrl-c, within
-/// `limits` (see `transport`); then stops accepting, ends live feeds, lets
-/// requests in flight finish, and closes the log.
-pub fn serve(
-    data: &Path,
-    addr: SocketAddr,
-    limits: &transport::Limits,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
-    let (open_files_before, open_files) = transport::raise_open_files_limit();
-    let connections_max = transport::connections_cap(limits.connections_max, open_files);
-    let log = Log::open(data).map_err(|e| e.to_string())?;
-    for note in log.opened().notes() {
-        tracing::warn!("{note}");
-    }
-    let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
-    let tokens = TokenStore::open(data)?;
-    let mut state = AppState::new(recorder, tokens, data.to_owned())?;
-    state.transport = transport::Transport::new(limits.clone());
-    let state = Arc::new(state);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let bound = listener.local_addr().map_err(|e| e.to_string())?;
-        on_ready(bound);
-        if connections_max < limits.connections_max {
-            tracing::warn!(
-                open_files,
-                "the open files limit holds only {connections_max} connections of the {} asked for",
-                limits.connections_max
-            );
-        }
-        tracing::info!(
-            connections_max,
-            open_files_before,
-            open_files,
-            header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
-            body_read_timeout_ms = limits.body_read_timeout.as_millis() as u64,
-            request_time_max_ms = limits.request_time_max.as_millis() as u64,
-            auth_failures_max = limits.auth_failures_max,
-            auth_failure_window_s = limits.auth_failure_window.as_secs(),
-            "serving on {bound} with at most {connections_max} connections (open files limit {open_files}, raised from {open_files_before} where the hard limit allowed)"
-        );
-        let stop = state.shutdown.clone();
-        let signal = async move {
-            shutdown_signal().await;
-            let _ = stop.send(true);
-        };
-        transport::serve_connections(listener, router(state), limits, connections_max, signal).await;
-        Ok(())
-    })
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }
