@@ -15,13 +15,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ed25519_dalek::{Signature, VerifyingKey};
-use minutebook_catalogue::{DomainEvent, MeetingId};
+use minutebook_catalogue::{DomainEvent, MeetingId, PersonId};
 use minutebook_log::{Event, LogReader, Payload, Seq, TreeHash};
 use minutebook_projections::minutes::{canonical_text, events_digest, minutes_digest};
 use minutebook_projections::record::{apply_from_log, Record};
 use minutebook_projections::view::local_time;
 
-use crate::domain::SigningStatement;
+use crate::domain::{statement, SigningStatement};
 
 /// What record-level verification found.
 #[derive(Debug, Default)]
@@ -53,9 +53,9 @@ const PAGE_EVENTS: u64 = 1_000;
 pub fn verify_record(reader: &LogReader) -> minutebook_log::Result<RecordReport> {
     let mut check = RecordCheck::default();
     let mut record = Record::new();
-    let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), String> {
-        if size > seq.0 || reader.root(size).map_err(|e| e.to_string())? != *root {
-            return Err(format!("the statement pins a tree (size {size}) the log did not have before the signature"));
+    let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), PinProblem> {
+        if size > seq.0 || reader.root(size)? != *root {
+            return Err(PinProblem::NotInLog { size });
         }
         Ok(())
     };
@@ -77,7 +77,61 @@ pub fn verify_record(reader: &LogReader) -> minutebook_log::Result<RecordReport>
 
 /// Whether the log had `root` at tree size `size` when the event at `seq`
 /// was appended; the reason if not.
-pub type Pinned<'a> = dyn Fn(Seq, u64, &TreeHash) -> Result<(), String> + 'a;
+pub type Pinned<'a> = dyn Fn(Seq, u64, &TreeHash) -> Result<(), PinProblem> + 'a;
+
+/// Why a chair's signature does not stand: the report's problem, after
+/// the position of the event that holds it.
+#[derive(Debug, thiserror::Error)]
+pub enum SignatureProblem {
+    #[error("a signature outside a meeting's stream")]
+    OutsideMeeting,
+    #[error("the signed statement is malformed: {0}")]
+    Malformed(statement::Error),
+    #[error("the public key is not an Ed25519 key")]
+    NotEd25519,
+    #[error("the signature of {0} does not verify over the statement")]
+    DoesNotVerify(PersonId),
+    #[error("the signer {0} is not registered")]
+    SignerNotRegistered(PersonId),
+    #[error("the key is not registered to {0}")]
+    KeyNotRegistered(PersonId),
+    #[error("the key of {0} was revoked before signing")]
+    KeyRevoked(PersonId),
+    #[error("meeting {0} does not exist")]
+    NoMeeting(MeetingId),
+    #[error("meeting {0} was not confirmed before signing")]
+    NotConfirmed(MeetingId),
+    #[error("the statement names other minutes or another confirming minute than meeting {0}'s confirmation")]
+    OtherMinutes(MeetingId),
+    #[error("the confirming meeting does not exist")]
+    NoConfirmingMeeting,
+    #[error("{signer} did not preside at the confirming meeting {meeting}")]
+    DidNotPreside { signer: PersonId, meeting: MeetingId },
+    #[error(transparent)]
+    Pinned(#[from] PinProblem),
+    #[error("the statement's events digest is not that of meeting {0}'s events as confirmed")]
+    EventsDigest(MeetingId),
+    #[error("the statement's minutes digest is not the one recorded at confirmation")]
+    MinutesDigest,
+}
+
+/// Why the tree a statement pins is not one the log had before the
+/// signature: checked against the log itself, or against a bundle's
+/// consistency proofs.
+#[derive(Debug, thiserror::Error)]
+pub enum PinProblem {
+    #[error("the statement pins a tree (size {size}) the log did not have before the signature")]
+    NotInLog { size: u64 },
+    /// The log's root at the pinned size could not be read.
+    #[error(transparent)]
+    Log(#[from] minutebook_log::Error),
+    #[error("the statement pins a tree (size {size}) larger than the log before the signature")]
+    LargerThanLog { size: u64 },
+    #[error("the bundle holds no consistency proof from the pinned tree size {size}")]
+    NoConsistencyProof { size: u64 },
+    #[error("the statement pins root {root} at tree size {size}, but the log's root there is {log_root}")]
+    OtherRoot { size: u64, root: TreeHash, log_root: TreeHash },
+}
 
 /// The record-level checks, fed each event with the record as it stood
 /// just before it, in log order.
@@ -141,7 +195,7 @@ impl RecordCheck {
                             },
                         )
                     }
-                    None => Err("a signature outside a meeting's stream".to_owned()),
+                    None => Err(SignatureProblem::OutsideMeeting),
                 };
                 if let (Some(meeting), Ok(statement)) = (&meeting, SigningStatement::parse(&signed.statement)) {
                     if let Some(text) = self.confirmed_text.get(meeting) {
@@ -200,34 +254,28 @@ fn check_signature(
     pinned: &Pinned<'_>,
     withheld: &BTreeSet<MeetingId>,
     not_checkable: &mut dyn FnMut(String),
-) -> Result<String, String> {
-    let statement = SigningStatement::parse(&signed.statement)
-        .map_err(|why| format!("the signed statement is malformed: {why}"))?;
-    let key =
-        VerifyingKey::from_bytes(&signed.public_key).map_err(|_| "the public key is not an Ed25519 key".to_owned())?;
+) -> Result<String, SignatureProblem> {
+    let statement = SigningStatement::parse(&signed.statement).map_err(SignatureProblem::Malformed)?;
+    let key = VerifyingKey::from_bytes(&signed.public_key).map_err(|_| SignatureProblem::NotEd25519)?;
     key.verify_strict(signed.statement.as_bytes(), &Signature::from_bytes(&signed.signature.0))
-        .map_err(|_| format!("the signature of {} does not verify over the statement", signed.signer))?;
-    let person =
-        record.people.get(&signed.signer).ok_or_else(|| format!("the signer {} is not registered", signed.signer))?;
+        .map_err(|_| SignatureProblem::DoesNotVerify(signed.signer.clone()))?;
+    let person = record
+        .people
+        .get(&signed.signer)
+        .ok_or_else(|| SignatureProblem::SignerNotRegistered(signed.signer.clone()))?;
     match person.key(&signed.public_key) {
-        None => return Err(format!("the key is not registered to {}", signed.signer)),
-        Some(key) if key.revoked_at.is_some() => {
-            return Err(format!("the key of {} was revoked before signing", signed.signer))
-        }
+        None => return Err(SignatureProblem::KeyNotRegistered(signed.signer.clone())),
+        Some(key) if key.revoked_at.is_some() => return Err(SignatureProblem::KeyRevoked(signed.signer.clone())),
         Some(_) => {}
     }
-    let meeting = record.meetings.get(meeting_id).ok_or_else(|| format!("meeting {meeting_id} does not exist"))?;
-    let confirmation = meeting
-        .confirmation
-        .as_ref()
-        .ok_or_else(|| format!("meeting {meeting_id} was not confirmed before signing"))?;
+    let meeting = record.meetings.get(meeting_id).ok_or_else(|| SignatureProblem::NoMeeting(meeting_id.clone()))?;
+    let confirmation =
+        meeting.confirmation.as_ref().ok_or_else(|| SignatureProblem::NotConfirmed(meeting_id.clone()))?;
     if statement.meeting != *meeting_id
         || statement.confirming_meeting != confirmation.confirmed.by_meeting
         || statement.confirming_item != confirmation.confirmed.by_item
     {
-        return Err(format!(
-            "the statement names other minutes or another confirming minute than meeting {meeting_id}'s confirmation"
-        ));
+        return Err(SignatureProblem::OtherMinutes(meeting_id.clone()));
     }
     let by_meeting = &confirmation.confirmed.by_meeting;
     if withheld.contains(by_meeting) {
@@ -236,9 +284,9 @@ fn check_signature(
              withheld from this bundle (not yet published, or exempt)"
         ));
     } else {
-        let by = record.meetings.get(by_meeting).ok_or("the confirming meeting does not exist")?;
+        let by = record.meetings.get(by_meeting).ok_or(SignatureProblem::NoConfirmingMeeting)?;
         if by.presiding().map(|p| &p.person) != Some(&signed.signer) {
-            return Err(format!("{} did not preside at the confirming meeting {}", signed.signer, by.id));
+            return Err(SignatureProblem::DidNotPreside { signer: signed.signer.clone(), meeting: by.id.clone() });
         }
     }
     pinned(seq, statement.tree_size, &statement.tree_root)?;
@@ -246,10 +294,10 @@ fn check_signature(
         || statement.events_digest != confirmation.confirmed.events_digest
         || events_digest(meeting, statement.events) != Some(statement.events_digest)
     {
-        return Err(format!("the statement's events digest is not that of meeting {meeting_id}'s events as confirmed"));
+        return Err(SignatureProblem::EventsDigest(meeting_id.clone()));
     }
     if statement.minutes_digest != confirmation.confirmed.minutes_digest {
-        return Err("the statement's minutes digest is not the one recorded at confirmation".to_owned());
+        return Err(SignatureProblem::MinutesDigest);
     }
     Ok(format!(
         "meeting {meeting_id}: signed by {} (event {}), confirmed by meeting {} agenda item {}",

@@ -32,6 +32,39 @@ use crate::domain::papers::PAPERS_DIRECTORY;
 use crate::http::idempotency::REPLIES_FILE;
 use crate::policy::tokens::{TOKENS_FILE, TOKENS_LOCK_FILE};
 
+/// Why a copy or an update of a backup stopped. Each says what it was
+/// doing and with which path; the operating system's error is shown in the
+/// message, not returned as a `source`, so that it is not printed twice.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Copying or extending the journal failed (the log's own error).
+    #[error(transparent)]
+    Journal(#[from] minutebook_log::Error),
+    #[error("reading {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("writing {}: {error}", path.display())]
+    Write { path: PathBuf, error: std::io::Error },
+    #[error("copying {} to {}: {error}", from.display(), to.display())]
+    Copy { from: PathBuf, to: PathBuf, error: std::io::Error },
+    #[error("renaming {} to {}: {error}", from.display(), to.display())]
+    Rename { from: PathBuf, to: PathBuf, error: std::io::Error },
+    #[error("creating {}: {error}", path.display())]
+    CreateDirectory { path: PathBuf, error: std::io::Error },
+    #[error("syncing {}: {error}", path.display())]
+    Sync { path: PathBuf, error: std::io::Error },
+    #[error(
+        "paper {} does not hash to its name, so it is not the paper the record names; \
+         no copy was made (run `minutebook verify` on the data directory)",
+        path.display()
+    )]
+    PaperHash { path: PathBuf },
+}
+
+/// What went wrong reading `path`.
+fn reading(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |error| Error::Read { path: path.to_owned(), error }
+}
+
 /// What a copy of a data directory holds, or what an update of a backup
 /// added to it.
 pub struct Copied {
@@ -47,9 +80,9 @@ pub struct Copied {
 
 /// Copies the data directory `from` into `to`, a directory that does not
 /// exist or is empty; see the module's comment.
-pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, String> {
+pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, Error> {
     create_directory(to, mode_of(from)?)?;
-    let journal = copy_journal(from, &to.join(JOURNAL_FILE)).map_err(|error| error.to_string())?;
+    let journal = copy_journal(from, &to.join(JOURNAL_FILE))?;
     copy_beside_journal(from, to, journal)
 }
 
@@ -57,13 +90,13 @@ pub fn copy_data_directory(from: &Path, to: &Path) -> Result<Copied, String> {
 /// with the data directory `from`: adds to its journal what was appended
 /// since (`extend_journal`), and copies every other file that is new or
 /// changed. Nothing is deleted from the backup.
-pub fn update_backup(from: &Path, to: &Path) -> Result<Copied, String> {
-    let journal = extend_journal(from, to).map_err(|error| error.to_string())?;
+pub fn update_backup(from: &Path, to: &Path) -> Result<Copied, Error> {
+    let journal = extend_journal(from, to)?;
     copy_beside_journal(from, to, journal)
 }
 
 /// Copies what a data directory holds beside its journal, FORMAT last.
-fn copy_beside_journal(from: &Path, to: &Path, journal: JournalCopy) -> Result<Copied, String> {
+fn copy_beside_journal(from: &Path, to: &Path, journal: JournalCopy) -> Result<Copied, Error> {
     let mut copied = Copied { journal, n_papers: 0, files: Vec::new(), skipped: Vec::new() };
     for entry in read_directory(from)? {
         let name = entry.file_name();
@@ -100,7 +133,7 @@ fn is_derived_or_transient(name: &str) -> bool {
 
 /// Copies papers/, checking each paper against the BLAKE3 hash it is
 /// named by; files of other names (uploads in progress) are left out.
-fn copy_papers(from: &Path, to: &Path) -> Result<u64, String> {
+fn copy_papers(from: &Path, to: &Path) -> Result<u64, Error> {
     create_directory(to, mode_of(from)?)?;
     let mut n_papers = 0;
     for entry in read_directory(from)? {
@@ -113,11 +146,7 @@ fn copy_papers(from: &Path, to: &Path) -> Result<u64, String> {
         let mut hasher = blake3::Hasher::new();
         copy_file_through(&entry.path(), &to.join(&name), &mut hasher)?;
         if hasher.finalize() != expected {
-            return Err(format!(
-                "paper {} does not hash to its name, so it is not the paper the record names; \
-                 no copy was made (run `minutebook verify` on the data directory)",
-                entry.path().display()
-            ));
+            return Err(Error::PaperHash { path: entry.path() });
         }
         n_papers += 1;
     }
@@ -127,11 +156,11 @@ fn copy_papers(from: &Path, to: &Path) -> Result<u64, String> {
 
 /// Copies a file, or a directory and everything in it, one directory at a
 /// time; `relative` names it in the report.
-fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Result<(), String> {
+fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Result<(), Error> {
     let mut pending = vec![(from.to_owned(), to.to_owned(), relative.to_owned())];
     let mut directories = Vec::new();
     while let Some((from, to, relative)) = pending.pop() {
-        let metadata = std::fs::symlink_metadata(&from).map_err(|e| format!("reading {}: {e}", from.display()))?;
+        let metadata = std::fs::symlink_metadata(&from).map_err(reading(&from))?;
         if metadata.is_file() {
             if copy_file(&from, &to)? {
                 copied.files.push(relative);
@@ -152,12 +181,12 @@ fn copy_tree(from: &Path, to: &Path, relative: &Path, copied: &mut Copied) -> Re
 /// Copies a file to `to` unless `to` holds the same bytes; returns
 /// whether it wrote. A changed file is written beside its place and
 /// renamed into it.
-fn copy_file(from: &Path, to: &Path) -> Result<bool, String> {
+fn copy_file(from: &Path, to: &Path) -> Result<bool, Error> {
     let Ok(old) = std::fs::read(to) else {
         copy_file_through(from, to, &mut std::io::sink())?;
         return Ok(true);
     };
-    if std::fs::read(from).map_err(|e| format!("reading {}: {e}", from.display()))? == old {
+    if std::fs::read(from).map_err(reading(from))? == old {
         return Ok(false);
     }
     let mut partial = to.as_os_str().to_owned();
@@ -165,21 +194,23 @@ fn copy_file(from: &Path, to: &Path) -> Result<bool, String> {
     let partial = PathBuf::from(partial);
     let _ = std::fs::remove_file(&partial);
     copy_file_through(from, &partial, &mut std::io::sink())?;
-    std::fs::rename(&partial, to).map_err(|e| format!("renaming {} to {}: {e}", partial.display(), to.display()))?;
+    std::fs::rename(&partial, to).map_err(|error| Error::Rename { from: partial.clone(), to: to.to_owned(), error })?;
     Ok(true)
 }
 
 /// Copies a file to a new file of the same mode, passing its bytes
 /// through `tee` too, and fsyncs the copy.
-fn copy_file_through(from: &Path, to: &Path, tee: &mut dyn Write) -> Result<(), String> {
-    let reading = |e: std::io::Error| format!("reading {}: {e}", from.display());
-    let writing = |e: std::io::Error| format!("writing {}: {e}", to.display());
-    let mut source = File::open(from).map_err(reading)?;
-    let mode = source.metadata().map_err(reading)?.permissions().mode() & 0o777;
+fn copy_file_through(from: &Path, to: &Path, tee: &mut dyn Write) -> Result<(), Error> {
+    let writing = |error: std::io::Error| Error::Write { path: to.to_owned(), error };
+    let mut source = File::open(from).map_err(reading(from))?;
+    let mode = source.metadata().map_err(reading(from))?.permissions().mode() & 0o777;
     let target = OpenOptions::new().write(true).create_new(true).mode(mode).open(to).map_err(writing)?;
     let mut both = Tee { file: &target, tee };
-    std::io::copy(&mut source, &mut both)
-        .map_err(|e| format!("copying {} to {}: {e}", from.display(), to.display()))?;
+    std::io::copy(&mut source, &mut both).map_err(|error| Error::Copy {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        error,
+    })?;
     target.sync_all().map_err(writing)
 }
 
@@ -202,17 +233,17 @@ impl Write for Tee<'_> {
 
 /// Creates a directory, or accepts one that exists (an empty one to
 /// restore into, or one of a backup being updated).
-fn create_directory(path: &Path, mode: u32) -> Result<(), String> {
+fn create_directory(path: &Path, mode: u32) -> Result<(), Error> {
     match std::fs::DirBuilder::new().mode(mode).create(path) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists && path.is_dir() => Ok(()),
-        Err(error) => Err(format!("creating {}: {error}", path.display())),
+        Err(error) => Err(Error::CreateDirectory { path: path.to_owned(), error }),
     }
 }
 
 /// The permission bits of a file or directory.
-fn mode_of(path: &Path) -> Result<u32, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+fn mode_of(path: &Path) -> Result<u32, Error> {
+    let metadata = std::fs::metadata(path).map_err(reading(path))?;
     Ok(metadata.permissions().mode() & 0o777)
 }
 
@@ -234,14 +265,16 @@ pub fn is_empty_directory(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
 }
 
-fn read_directory(path: &Path) -> Result<Vec<std::fs::DirEntry>, String> {
-    let reading = |e: std::io::Error| format!("reading {}: {e}", path.display());
-    let mut entries = std::fs::read_dir(path).map_err(reading)?.collect::<Result<Vec<_>, _>>().map_err(reading)?;
+fn read_directory(path: &Path) -> Result<Vec<std::fs::DirEntry>, Error> {
+    let mut entries =
+        std::fs::read_dir(path).map_err(reading(path))?.collect::<Result<Vec<_>, _>>().map_err(reading(path))?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     Ok(entries)
 }
 
 /// fsyncs a directory, so that the entries made in it are durable.
-pub fn sync_directory(path: &Path) -> Result<(), String> {
-    File::open(path).and_then(|directory| directory.sync_all()).map_err(|e| format!("syncing {}: {e}", path.display()))
+pub fn sync_directory(path: &Path) -> Result<(), Error> {
+    File::open(path)
+        .and_then(|directory| directory.sync_all())
+        .map_err(|error| Error::Sync { path: path.to_owned(), error })
 }

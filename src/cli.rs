@@ -322,15 +322,50 @@ enum StatementCommand {
     },
 }
 
-/// An error for the user: the message, and the exit code it maps to.
-pub struct Failure {
-    pub message: String,
-    pub code: u8,
+/// The command line's one error: what `main_from` prints after
+/// "minutebook: ", and the exit code it maps to.
+///
+/// Every error converts into `Operating` with its own message, so `?`
+/// takes the library's typed errors and the catalogue's textual ones
+/// alike. That blanket conversion is why this type has no `Display` (nor
+/// `std::error::Error`): coherence forbids both on one type. Nothing wraps
+/// it; it is the edge.
+#[derive(Debug)]
+pub enum CliError {
+    /// Verification found a problem, in words: exit code 1.
+    VerificationFailed(String),
+    /// A usage or operating error: exit code 2.
+    Operating(String),
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(error: E) -> Failure {
-        Failure { message: error.to_string(), code: 2 }
+impl CliError {
+    /// The message shown to the user.
+    pub fn message(&self) -> String {
+        match self {
+            CliError::VerificationFailed(problem) => format!("verification failed: {problem}"),
+            CliError::Operating(message) => message.clone(),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::VerificationFailed(_) => 1,
+            CliError::Operating(_) => 2,
+        }
+    }
+
+    /// The same error, its message followed by `more`.
+    fn followed_by(self, more: &str) -> CliError {
+        match self {
+            CliError::VerificationFailed(problem) => CliError::VerificationFailed(format!("{problem}{more}")),
+            CliError::Operating(message) => CliError::Operating(format!("{message}{more}")),
+        }
+    }
+}
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(error: E) -> CliError {
+        CliError::Operating(error.to_string())
     }
 }
 
@@ -345,19 +380,19 @@ pub fn main() -> i32 {
 pub fn main_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     match try_main(args) {
         Ok(()) => 0,
-        Err(failure) => {
-            eprintln!("minutebook: {}", failure.message);
-            i32::from(failure.code)
+        Err(error) => {
+            eprintln!("minutebook: {}", error.message());
+            i32::from(error.exit_code())
         }
     }
 }
 
-fn try_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), Failure> {
+fn try_main(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<(), CliError> {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { Err(Failure { message: "see --help".into(), code: 2 }) } else { Ok(()) };
+            return if error.use_stderr() { Err(CliError::Operating("see --help".into())) } else { Ok(()) };
         }
     };
     match cli.command {
@@ -497,7 +532,7 @@ fn demo(
     addr: std::net::SocketAddr,
     no_serve: bool,
     limits: &http::transport::Limits,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     if crate::demo::create(data)? {
         println!("created the demo minute book of Eastbrook Borough Council in {}", data.display());
     } else {
@@ -543,7 +578,7 @@ fn demo(
     Ok(())
 }
 
-fn rebuild(data: &Path, store: bool) -> Result<(), Failure> {
+fn rebuild(data: &Path, store: bool) -> Result<(), CliError> {
     let log = if store { Log::open_rebuilding_store(data)? } else { Log::open(data)? };
     for note in log.opened().notes() {
         eprintln!("note: {note}");
@@ -582,7 +617,7 @@ fn rebuild(data: &Path, store: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn backup(data: &Path, out: &Path) -> Result<(), Failure> {
+fn backup(data: &Path, out: &Path) -> Result<(), CliError> {
     if std::fs::symlink_metadata(out).is_ok() {
         return Err(format!(
             "{} exists: a backup is written to a new path, never over another; choose another --out",
@@ -609,10 +644,8 @@ fn backup(data: &Path, out: &Path) -> Result<(), Failure> {
     };
     print_copied(&copied);
     println!("verifying the copy, as `minutebook verify` does:");
-    verify(&partial, None, false, false).map_err(|failure| Failure {
-        message: format!("{}; the copy is left in {} to look into", failure.message, partial.display()),
-        code: failure.code,
-    })?;
+    verify(&partial, None, false, false)
+        .map_err(|error| error.followed_by(&format!("; the copy is left in {} to look into", partial.display())))?;
     std::fs::rename(&partial, out)?;
     let parent = out.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     crate::backup::sync_directory(parent)?;
@@ -629,15 +662,12 @@ fn backup(data: &Path, out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn update_backup(data: &Path, out: &Path) -> Result<(), Failure> {
+fn update_backup(data: &Path, out: &Path) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let copied = crate::backup::update_backup(data, out)?;
     print_copied(&copied);
     println!("verifying the backup, as `minutebook verify` does:");
-    verify(out, None, false, false).map_err(|failure| Failure {
-        message: format!("{}; make a full backup to a new path", failure.message),
-        code: failure.code,
-    })?;
+    verify(out, None, false, false).map_err(|error| error.followed_by("; make a full backup to a new path"))?;
     let journal = &copied.journal;
     println!(
         "added {} events to the backup {} of {} in {:.1} s: {} events, checkpoint of tree size {}, root {}",
@@ -652,7 +682,7 @@ fn update_backup(data: &Path, out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
+fn restore(from: &Path, data: &Path) -> Result<(), CliError> {
     if std::fs::symlink_metadata(data).is_ok() && !crate::backup::is_empty_directory(data) {
         return Err(format!(
             "{} is not empty: restore writes only into a new or empty directory, so that two logs never mix",
@@ -671,13 +701,8 @@ fn restore(from: &Path, data: &Path) -> Result<(), Failure> {
     };
     print_copied(&copied);
     println!("verifying the restored data directory, as `minutebook verify` does:");
-    verify(data, None, false, false).map_err(|failure| Failure {
-        message: format!(
-            "{}; what was restored is left in {} to look into: do not serve it",
-            failure.message,
-            data.display()
-        ),
-        code: failure.code,
+    verify(data, None, false, false).map_err(|error| {
+        error.followed_by(&format!("; what was restored is left in {} to look into: do not serve it", data.display()))
     })?;
     let log = Log::open(data)?;
     let mut projections = Projections::open(data)?;
@@ -734,7 +759,7 @@ fn print_minutes(
     format: &str,
     at: Option<&str>,
     public: bool,
-) -> Result<(), Failure> {
+) -> Result<(), CliError> {
     let log = Log::open(data)?;
     let mut projections = Projections::open(data)?;
     projections.catch_up(&log.reader())?;
@@ -773,7 +798,7 @@ fn print_minutes(
     Ok(())
 }
 
-fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), Failure> {
+fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), CliError> {
     if out.exists() {
         return Err(format!("{} exists: export writes a new directory or .tar file", out.display()).into());
     }
@@ -781,8 +806,8 @@ fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), Fail
     let mut record = minutebook_projections::record::Record::new();
     minutebook_projections::record::catch_up(&log.reader(), &mut record)?;
     let bundle = crate::bundle::export(&log, &record, &meta, since).map_err(|error| match error {
-        ExportError::Log(error) => Failure::from(error),
-        other => Failure::from(other),
+        ExportError::Log(error) => CliError::from(error),
+        other => CliError::from(other),
     })?;
     // Written beside its place and renamed into it, so that a failure
     // never leaves half a bundle under the name asked for.
@@ -805,7 +830,7 @@ fn export(data: &Path, meta: Meta, since: &[u64], out: &Path) -> Result<(), Fail
     Ok(())
 }
 
-fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), Failure> {
+fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), CliError> {
     let bundle = crate::bundle::Bundle::read(path)?;
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |done: u64, total: u64| {
@@ -823,7 +848,7 @@ fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), Fai
         print!("{}", report.to_text(path));
     }
     if let Some(problem) = report.problem {
-        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+        return Err(CliError::VerificationFailed(problem));
     }
     if !json {
         println!("ok: everything verifies");
@@ -831,7 +856,7 @@ fn verify_bundle(path: &Path, older: Option<&str>, json: bool) -> Result<(), Fai
     Ok(())
 }
 
-fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Result<(), Failure> {
+fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Result<(), CliError> {
     // Read-only: the journal is read from its first frame into a store in
     // memory, and the directory is left exactly as it was found.
     // --log-only keeps to the record: the journal and the log's checks of
@@ -888,7 +913,7 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
             "record": record.as_ref().map(crate::audit::RecordReport::to_json),
             "older_checkpoint": older.as_ref().map(|older| match older {
                 Ok(size) => serde_json::json!({ "tree_size": size, "consistent": true }),
-                Err(why) => serde_json::json!({ "consistent": false, "problem": why }),
+                Err(why) => serde_json::json!({ "consistent": false, "problem": why.to_string() }),
             }),
         });
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON always encodes"));
@@ -933,24 +958,21 @@ fn verify(path: &Path, older: Option<&str>, json: bool, log_only: bool) -> Resul
         }
     }
     if let Some(problem) = report.problem {
-        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+        return Err(CliError::VerificationFailed(problem.to_string()));
     }
     if let Some(problem) = store_problem {
-        return Err(Failure {
-            message: format!(
-                "verification failed: {problem}; the journal is intact: rebuild the store with `minutebook rebuild --store`"
-            ),
-            code: 1,
-        });
+        return Err(CliError::VerificationFailed(format!(
+            "{problem}; the journal is intact: rebuild the store with `minutebook rebuild --store`"
+        )));
     }
     if let Some(problem) = papers.problem {
-        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+        return Err(CliError::VerificationFailed(problem));
     }
     if let Some(Err(problem)) = older {
-        return Err(Failure { message: format!("verification failed: your checkpoint: {problem}"), code: 1 });
+        return Err(CliError::VerificationFailed(format!("your checkpoint: {problem}")));
     }
     if let Some(problem) = record.and_then(|r| r.problem) {
-        return Err(Failure { message: format!("verification failed: {problem}"), code: 1 });
+        return Err(CliError::VerificationFailed(problem));
     }
     if !json {
         println!("ok: everything verifies");
@@ -972,7 +994,7 @@ struct PapersReport {
 
 /// Hashes every file in papers/ and compares it with the BLAKE3 hash it is
 /// named by (papers are content-addressed).
-fn check_papers(data: &Path) -> Result<PapersReport, Failure> {
+fn check_papers(data: &Path) -> Result<PapersReport, CliError> {
     let mut report = PapersReport { n_checked: 0, problem: None };
     let directory = data.join(crate::domain::papers::PAPERS_DIRECTORY);
     let entries = match std::fs::read_dir(&directory) {
@@ -1002,30 +1024,39 @@ fn check_papers(data: &Path) -> Result<PapersReport, Failure> {
     Ok(report)
 }
 
+/// Why the log is not the one an older checkpoint saw, or not only grown
+/// since.
+#[derive(Debug, thiserror::Error)]
+enum OlderCheckpointProblem {
+    #[error("{0}: it is not a checkpoint of this log")]
+    NotOfThisLog(minutebook_log::Error),
+    #[error("the log holds {n_events} events, fewer than your checkpoint's {tree_size}: it was cut back, or it is another log")]
+    CutBack { n_events: u64, tree_size: u64 },
+    #[error("the log is not consistent with it, so what you saw then was rewritten: {0}")]
+    Inconsistent(minutebook_log::Error),
+}
+
 /// Proves the log consistent with an older checkpoint of it: its tree
 /// size, or why not. A note that is no checkpoint at all is unusable.
-fn check_older(log: &LogReader, note: &str) -> Result<Result<u64, String>, Failure> {
+fn check_older(log: &LogReader, note: &str) -> Result<Result<u64, OlderCheckpointProblem>, CliError> {
     if !note.contains("\n\n") {
         return Err("the --checkpoint file is not a signed checkpoint note".into());
     }
     let old = match log.verifier().open(note) {
         Ok(old) => old,
-        Err(error) => return Ok(Err(format!("{error}: it is not a checkpoint of this log"))),
+        Err(error) => return Ok(Err(OlderCheckpointProblem::NotOfThisLog(error))),
     };
     let size = log.len();
     if old.tree_size > size {
-        return Ok(Err(format!(
-            "the log holds {size} events, fewer than your checkpoint's {}: it was cut back, or it is another log",
-            old.tree_size
-        )));
+        return Ok(Err(OlderCheckpointProblem::CutBack { n_events: size, tree_size: old.tree_size }));
     }
     let proof = log.consistency_proof(old.tree_size, size)?;
     Ok(merkle::verify_consistency(old.tree_size, size, &old.root, &log.root(size)?, &proof)
         .map(|()| old.tree_size)
-        .map_err(|error| format!("the log is not consistent with it, so what you saw then was rewritten: {error}")))
+        .map_err(OlderCheckpointProblem::Inconsistent))
 }
 
-fn inclusion(data: &Path, seq: u64, size: Option<u64>, json: bool) -> Result<(), Failure> {
+fn inclusion(data: &Path, seq: u64, size: Option<u64>, json: bool) -> Result<(), CliError> {
     let log = Log::open(data)?;
     let tree_size = size.unwrap_or_else(|| log.len());
     let event = log.event(Seq(seq))?.ok_or_else(|| format!("event {seq} is not in the log of {} events", log.len()))?;
@@ -1053,7 +1084,7 @@ fn inclusion(data: &Path, seq: u64, size: Option<u64>, json: bool) -> Result<(),
     Ok(())
 }
 
-fn consistency(data: &Path, from: u64, size: Option<u64>, json: bool) -> Result<(), Failure> {
+fn consistency(data: &Path, from: u64, size: Option<u64>, json: bool) -> Result<(), CliError> {
     let log = Log::open(data)?;
     let tree_size = size.unwrap_or_else(|| log.len());
     let proof = log.consistency_proof(from, tree_size)?;
@@ -1092,10 +1123,10 @@ fn print_checkpoint(note: Option<&str>) {
 
 /// Whether `data` is a data directory `init` made, without opening its
 /// log: tokens are changed while a server holds the log open.
-fn minute_book(data: &std::path::Path) -> Result<(), String> {
+fn minute_book(data: &std::path::Path) -> Result<(), CliError> {
     if data.join(minutebook_log::FORMAT_FILE).is_file() {
         Ok(())
     } else {
-        Err(format!("{} is not a minute book's data directory: run `minutebook init` first", data.display()))
+        Err(format!("{} is not a minute book's data directory: run `minutebook init` first", data.display()).into())
     }
 }

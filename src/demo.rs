@@ -23,6 +23,31 @@ pub const DEMO_KEYS_DIRECTORY: &str = "demo-keys";
 const SCRUTINY: &str = "riverside-scrutiny";
 const LICENSING: &str = "licensing-committee";
 
+/// Why the demo could not be made. A command the rules or the log
+/// refused is a bug in the demo, said as "demo: ..." so that it is not
+/// taken for the user's mistake.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} exists and is not a minute book; choose another --data", path.display())]
+    NotEmpty { path: PathBuf },
+    #[error("cannot create {}: {error}", path.display())]
+    CreateKeysDirectory { path: PathBuf, error: std::io::Error },
+    #[error("cannot move the demo into {}: {error}", path.display())]
+    MoveIntoPlace { path: PathBuf, error: std::io::Error },
+    #[error(transparent)]
+    Log(#[from] minutebook_log::Error),
+    /// The record could not be opened, or a statement made from it.
+    #[error(transparent)]
+    Record(crate::domain::CommandError),
+    /// A demo command was not recorded.
+    #[error("demo: {0}")]
+    Command(crate::domain::CommandError),
+    #[error("demo: no {event_type} in meeting {meeting}")]
+    NoSuchEvent { event_type: String, meeting: String },
+    #[error(transparent)]
+    Key(#[from] crate::keyfile::Error),
+}
+
 struct Demo<'a> {
     recorder: &'a Recorder,
     keys: PathBuf,
@@ -45,13 +70,13 @@ fn time(text: &str) -> TimeOfDay {
 }
 
 impl Demo<'_> {
-    fn run(&self, command: Command) -> Result<minutebook_log::Seq, String> {
+    fn run(&self, command: Command) -> Result<minutebook_log::Seq, Error> {
         let actor = Actor::new("off-rowe", "clerk");
-        let recorded = self.recorder.execute(&actor, &command).map_err(|e| format!("demo: {e}"))?;
+        let recorded = self.recorder.execute(&actor, &command).map_err(Error::Command)?;
         Ok(recorded.outcome.events[0].seq)
     }
 
-    fn person(&self, id: &str, name: &str, title: Option<&str>) -> Result<(), String> {
+    fn person(&self, id: &str, name: &str, title: Option<&str>) -> Result<(), Error> {
         self.run(Command::RegisterPerson(PersonRegistered {
             person: person_id(id),
             name: name.into(),
@@ -61,7 +86,7 @@ impl Demo<'_> {
         .map(drop)
     }
 
-    fn member(&self, body: &str, id: &str, name: &str, role: MemberRole) -> Result<(), String> {
+    fn member(&self, body: &str, id: &str, name: &str, role: MemberRole) -> Result<(), Error> {
         let title = if id.starts_with("cllr-") { Some("Councillor") } else { None };
         self.person(id, name, title)?;
         let appointment = MemberAppointed { person: person_id(id), role, from: date("2025-05-20") };
@@ -70,7 +95,7 @@ impl Demo<'_> {
 
     /// A key for a chair, written to the demo keys directory and registered
     /// with its proof of possession.
-    fn chair_key(&self, id: &str) -> Result<(), String> {
+    fn chair_key(&self, id: &str) -> Result<(), Error> {
         let key = KeyFile::generate(person_id(id))?;
         key.write_new(&self.keys.join(format!("{id}.jwk")))?;
         let statement = key_registration_statement(DEMO_ORIGIN, &person_id(id), &key.public_key());
@@ -83,7 +108,7 @@ impl Demo<'_> {
         .map(drop)
     }
 
-    fn schedule(&self, body: &str, meeting: &str, on: &str, agenda: &[(&str, ItemKind)]) -> Result<(), String> {
+    fn schedule(&self, body: &str, meeting: &str, on: &str, agenda: &[(&str, ItemKind)]) -> Result<(), Error> {
         self.run(Command::ScheduleMeeting(MeetingScheduled {
             meeting: meeting_id(meeting),
             body: body_id(body),
@@ -99,7 +124,7 @@ impl Demo<'_> {
         self.run(Command::PublishAgenda { meeting: meeting_id(meeting), items }).map(drop)
     }
 
-    fn open(&self, meeting: &str, presiding: &str, members: &[&str]) -> Result<(), String> {
+    fn open(&self, meeting: &str, presiding: &str, members: &[&str]) -> Result<(), Error> {
         self.run(Command::OpenMeeting { meeting: meeting_id(meeting), at: time("18:30") })?;
         for member in std::iter::once(&presiding).chain(members) {
             self.attend(meeting, member, AttendAs::Member, *member == presiding)?;
@@ -107,7 +132,7 @@ impl Demo<'_> {
         self.attend(meeting, "off-rowe", AttendAs::Officer { job_title: None }, false)
     }
 
-    fn attend(&self, meeting: &str, person: &str, attend_as: AttendAs, presiding: bool) -> Result<(), String> {
+    fn attend(&self, meeting: &str, person: &str, attend_as: AttendAs, presiding: bool) -> Result<(), Error> {
         self.run(Command::RecordAttendance {
             meeting: meeting_id(meeting),
             person: person_id(person),
@@ -118,21 +143,21 @@ impl Demo<'_> {
         .map(drop)
     }
 
-    fn take(&self, meeting: &str, items: std::ops::RangeInclusive<u32>) -> Result<(), String> {
+    fn take(&self, meeting: &str, items: std::ops::RangeInclusive<u32>) -> Result<(), Error> {
         for item in items {
             self.run(Command::TakeItem { meeting: meeting_id(meeting), item, title: None, kind: None })?;
         }
         Ok(())
     }
 
-    fn point(&self, meeting: &str, item: u32, text: &str) -> Result<minutebook_log::Seq, String> {
+    fn point(&self, meeting: &str, item: u32, text: &str) -> Result<minutebook_log::Seq, Error> {
         self.run(Command::RecordPoint {
             meeting: meeting_id(meeting),
             point: PointRecorded { item, text: text.into() },
         })
     }
 
-    fn decide(&self, meeting: &str, item: u32, text: &str, vote: Vote) -> Result<(), String> {
+    fn decide(&self, meeting: &str, item: u32, text: &str, vote: Vote) -> Result<(), Error> {
         let decision = DecisionInput {
             item,
             text: text.into(),
@@ -152,7 +177,7 @@ impl Demo<'_> {
         owner: &str,
         text: &str,
         due: &str,
-    ) -> Result<minutebook_log::Seq, String> {
+    ) -> Result<minutebook_log::Seq, Error> {
         self.run(Command::AgreeAction {
             meeting: meeting_id(meeting),
             action: ActionAgreed {
@@ -172,12 +197,9 @@ impl Demo<'_> {
         meeting: &str,
         event_type: &str,
         matches: impl Fn(&[u8]) -> bool,
-    ) -> Result<minutebook_log::Seq, String> {
-        let events = self
-            .recorder
-            .log()
-            .read_stream(&meeting_id(meeting).stream(), minutebook_log::StreamVersion(1), 1_000)
-            .map_err(|e| e.to_string())?;
+    ) -> Result<minutebook_log::Seq, Error> {
+        let events =
+            self.recorder.log().read_stream(&meeting_id(meeting).stream(), minutebook_log::StreamVersion(1), 1_000)?;
         events
             .iter()
             .rev()
@@ -186,23 +208,23 @@ impl Demo<'_> {
                     && matches!(&e.payload, minutebook_log::Payload::Present { bytes, .. } if matches(bytes))
             })
             .map(|e| e.envelope.seq())
-            .ok_or_else(|| format!("demo: no {event_type} in meeting {meeting}"))
+            .ok_or_else(|| Error::NoSuchEvent { event_type: event_type.to_owned(), meeting: meeting.to_owned() })
     }
 
-    fn close_and_publish(&self, meeting: &str, at: &str) -> Result<(), String> {
+    fn close_and_publish(&self, meeting: &str, at: &str) -> Result<(), Error> {
         self.run(Command::CloseMeeting { meeting: meeting_id(meeting), at: time(at) })?;
         self.run(Command::PublishDraft { meeting: meeting_id(meeting) }).map(drop)
     }
 
     /// Confirmed by agenda item 4 of `by`, then signed by whoever presided there.
-    fn confirm_and_sign(&self, meeting: &str, by: &str, signer: &str) -> Result<(), String> {
+    fn confirm_and_sign(&self, meeting: &str, by: &str, signer: &str) -> Result<(), Error> {
         self.run(Command::ConfirmMinutes { meeting: meeting_id(meeting), by_meeting: meeting_id(by), by_item: 4 })?;
         self.sign(meeting, signer)
     }
 
     /// Signs confirmed minutes with the signer's demo key, as a chair would.
-    fn sign(&self, meeting: &str, signer: &str) -> Result<(), String> {
-        let statement = self.recorder.statement(&meeting_id(meeting)).map_err(|e| e.to_string())?.to_text();
+    fn sign(&self, meeting: &str, signer: &str) -> Result<(), Error> {
+        let statement = self.recorder.statement(&meeting_id(meeting)).map_err(Error::Record)?.to_text();
         let key = KeyFile::read(&self.keys.join(format!("{signer}.jwk")))?;
         let command = Command::SignMinutes {
             meeting: meeting_id(meeting),
@@ -211,7 +233,7 @@ impl Demo<'_> {
             signature: signature(&key, &statement),
             statement,
         };
-        self.recorder.execute(&Actor::new(signer, "member"), &command).map_err(|e| format!("demo: {e}"))?;
+        self.recorder.execute(&Actor::new(signer, "member"), &command).map_err(Error::Command)?;
         Ok(())
     }
 }
@@ -236,27 +258,27 @@ fn agenda(substantive: &[&'static str]) -> Vec<(&'static str, ItemKind)> {
 /// Creates the demo data directory, or reuses it if it already holds a
 /// minute book. Returns whether it was created. The demo is built beside
 /// it and renamed into place, so a failure never leaves half a demo.
-pub fn create(data: &Path) -> Result<bool, String> {
+pub fn create(data: &Path) -> Result<bool, Error> {
     if data.join(minutebook_log::FORMAT_FILE).exists() {
         return Ok(false);
     }
     if data.exists() && std::fs::read_dir(data).map_or(true, |mut entries| entries.next().is_some()) {
-        return Err(format!("{} exists and is not a minute book; choose another --data", data.display()));
+        return Err(Error::NotEmpty { path: data.to_owned() });
     }
     let building = data.with_extension("building");
     let _ = std::fs::remove_dir_all(&building);
-    Log::init(&building, DEMO_ORIGIN).map_err(|e| e.to_string())?;
+    Log::init(&building, DEMO_ORIGIN)?;
     let keys = building.join(DEMO_KEYS_DIRECTORY);
-    std::fs::create_dir_all(&keys).map_err(|e| format!("cannot create {}: {e}", keys.display()))?;
-    let recorder = Recorder::new(Log::open(&building).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&keys).map_err(|error| Error::CreateKeysDirectory { path: keys.clone(), error })?;
+    let recorder = Recorder::new(Log::open(&building)?).map_err(Error::Record)?;
     record(&Demo { recorder: &recorder, keys })?;
     drop(recorder);
     let _ = std::fs::remove_dir(data);
-    std::fs::rename(&building, data).map_err(|e| format!("cannot move the demo into {}: {e}", data.display()))?;
+    std::fs::rename(&building, data).map_err(|error| Error::MoveIntoPlace { path: data.to_owned(), error })?;
     Ok(true)
 }
 
-fn record(d: &Demo<'_>) -> Result<(), String> {
+fn record(d: &Demo<'_>) -> Result<(), Error> {
     d.person("off-rowe", "Maya Rowe", None)?;
     d.run(Command::RegisterOfficer(OfficerRegistered {
         person: person_id("off-rowe"),
@@ -317,7 +339,7 @@ fn record(d: &Demo<'_>) -> Result<(), String> {
     licensing(d)
 }
 
-fn scrutiny(d: &Demo<'_>) -> Result<(), String> {
+fn scrutiny(d: &Demo<'_>) -> Result<(), Error> {
     let (m1, m2, m3) = ("rcsp-2026-01-22", "rcsp-2026-03-05", "rcsp-2026-04-16");
     let members = ["cllr-patel", "cllr-brennan", "cllr-lindqvist", "cllr-mensah", "cllr-fairweather"];
 
@@ -459,7 +481,7 @@ fn scrutiny(d: &Demo<'_>) -> Result<(), String> {
     d.close_and_publish(m3, "19:50")
 }
 
-fn licensing(d: &Demo<'_>) -> Result<(), String> {
+fn licensing(d: &Demo<'_>) -> Result<(), Error> {
     let (l1, l2, l3) = ("lrc-2026-02-10", "lrc-2026-03-24", "lrc-2026-05-12");
     let members = ["cllr-moreau", "cllr-singh", "cllr-doyle"];
     d.schedule(LICENSING, l1, "2026-02-10", &agenda(&["Premises licence review: The Old Mill, Quay Street"]))?;

@@ -105,9 +105,9 @@ fn prepare(data: &std::path::Path, writers: usize) -> Result<(String, String), S
         open_meeting(&recorder, &body, &meeting, Date::new(2026, 3, 5)?, &members)?;
     }
     drop(recorder);
-    let tokens = TokenStore::open(data)?;
-    let (clerk, _) = tokens.create(Role::Clerk, Some("bench"))?;
-    let (auditor, _) = tokens.create(Role::Auditor, None)?;
+    let tokens = TokenStore::open(data).map_err(|e| e.to_string())?;
+    let (clerk, _) = tokens.create(Role::Clerk, Some("bench")).map_err(|e| e.to_string())?;
+    let (auditor, _) = tokens.create(Role::Auditor, None).map_err(|e| e.to_string())?;
     Ok((clerk, auditor))
 }
 

@@ -398,7 +398,8 @@ fn point_in_time(
         paths.push(format!("/v1/meetings/{meeting}/minutes?at={at}"));
     }
     drop(recorder);
-    let (clerk, _) = TokenStore::open(directory)?.create(Role::Clerk, Some("bench"))?;
+    let tokens = TokenStore::open(directory).map_err(|e| e.to_string())?;
+    let (clerk, _) = tokens.create(Role::Clerk, Some("bench")).map_err(|e| e.to_string())?;
     let (server, addr) = spawn_server(directory)?;
     let paths = std::sync::Arc::new(paths);
 

@@ -17,7 +17,7 @@ use minutebook_projections::record::residue_among;
 use super::derive::WITHHELD_TEXT;
 use super::derive::{derived_files, event_dir, fold, meetings_of, Evidence, Meta, Scope, FORMAT, FORMAT_VERSION};
 use super::{valid_path, Bundle, Unreadable, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY, MANIFEST};
-use crate::audit::{RecordCheck, RecordReport};
+use crate::audit::{PinProblem, RecordCheck, RecordReport};
 
 /// What verifying a bundle covered, and the first failure if any.
 #[derive(Debug, Default)]
@@ -66,6 +66,10 @@ pub fn verify_bundle(
     Ok(report)
 }
 
+/// Why checking stopped: a problem the report names (a sentence that
+/// starts with the file it is in, kept as text because the report and
+/// its JSON carry it as text, and nothing matches on it), or input that
+/// cannot be checked at all.
 enum Found {
     Problem(String),
     Unreadable(Unreadable),
@@ -81,13 +85,13 @@ fn unreadable(why: String) -> Found {
     Found::Unreadable(Unreadable(why))
 }
 
-fn text<'a>(bundle: &'a Bundle, path: &str) -> Result<&'a str, String> {
+fn text<'a>(bundle: &'a Bundle, path: &str) -> Result<&'a str, Found> {
     let bytes = bundle.files.get(path).ok_or_else(|| format!("{path}: missing"))?;
-    std::str::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))
+    std::str::from_utf8(bytes).map_err(|_| Found::from(format!("{path}: not UTF-8 text")))
 }
 
 /// Parses lines of lowercase hexadecimal hashes, each ending in a newline.
-fn hash_lines(path: &str, bytes: &[u8]) -> Result<Vec<TreeHash>, String> {
+fn hash_lines(path: &str, bytes: &[u8]) -> Result<Vec<TreeHash>, Found> {
     let text = std::str::from_utf8(bytes).map_err(|_| format!("{path}: not UTF-8 text"))?;
     let mut hashes = Vec::new();
     let mut rest = text;
@@ -108,7 +112,7 @@ fn under<'a>(dir: &'a str, after: &'a str) -> (Bound<&'a str>, Bound<&'a str>) {
     (Bound::Included(dir), Bound::Excluded(after))
 }
 
-fn check_manifest(bundle: &Bundle) -> Result<(), String> {
+fn check_manifest(bundle: &Bundle) -> Result<(), Found> {
     let manifest = text(bundle, MANIFEST)?;
     let mut listed = BTreeMap::new();
     let mut last: Option<&str> = None;
@@ -119,10 +123,10 @@ fn check_manifest(bundle: &Bundle) -> Result<(), String> {
             line.split_once("  ").ok_or_else(|| format!("{}: not a hash, two spaces and a path", at()))?;
         let valid_hash = hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         if !valid_hash || !valid_path(path) || path == MANIFEST {
-            return Err(format!("{}: not a lowercase BLAKE3 hash, two spaces and a bundle path", at()));
+            return Err(format!("{}: not a lowercase BLAKE3 hash, two spaces and a bundle path", at()).into());
         }
         if last.is_some_and(|last| last >= path) {
-            return Err(format!("{}: {path} is out of order or listed twice", at()));
+            return Err(format!("{}: {path} is out of order or listed twice", at()).into());
         }
         last = Some(path);
         listed.insert(path, hash);
@@ -131,11 +135,11 @@ fn check_manifest(bundle: &Bundle) -> Result<(), String> {
         let bytes = bundle.files.get(*path).ok_or_else(|| format!("{path}: listed in the manifest but missing"))?;
         let found = blake3::hash(bytes).to_hex();
         if found.as_str() != *hash {
-            return Err(format!("{path}: its BLAKE3 hash is {found}, not the manifest's {hash}"));
+            return Err(format!("{path}: its BLAKE3 hash is {found}, not the manifest's {hash}").into());
         }
     }
     if let Some(path) = bundle.files.keys().find(|path| *path != MANIFEST && !listed.contains_key(path.as_str())) {
-        return Err(format!("{path}: not listed in the manifest"));
+        return Err(format!("{path}: not listed in the manifest").into());
     }
     Ok(())
 }
@@ -166,12 +170,12 @@ fn read_meta(bundle: &Bundle) -> Result<Meta, Found> {
 }
 
 /// Each event's files, read as evidence.
-fn read_events(bundle: &Bundle) -> Result<Vec<(u64, Carried)>, String> {
+fn read_events(bundle: &Bundle) -> Result<Vec<(u64, Carried)>, Found> {
     let mut by_dir: BTreeMap<&str, BTreeMap<&str, &Vec<u8>>> = BTreeMap::new();
     for (path, bytes) in bundle.files.range::<str, _>(under("events/", "events0")) {
         let rest = &path["events/".len()..];
         let Some((dir, name)) = rest.split_once('/') else {
-            return Err(format!("{path}: not an event's file (events/POSITION/NAME)"));
+            return Err(format!("{path}: not an event's file (events/POSITION/NAME)").into());
         };
         by_dir.entry(dir).or_default().insert(name, bytes);
     }
@@ -185,7 +189,7 @@ fn read_events(bundle: &Bundle) -> Result<Vec<(u64, Carried)>, String> {
         for name in files.keys() {
             if !matches!(*name, "envelope" | "salt" | "payload" | "redacted" | "withheld" | "inclusion" | "event.json")
             {
-                return Err(format!("{at}/{name}: not an event's file"));
+                return Err(format!("{at}/{name}: not an event's file").into());
             }
         }
         let envelope = files.get("envelope").ok_or_else(|| format!("{at}/envelope: missing"))?;
@@ -202,12 +206,13 @@ fn read_events(bundle: &Bundle) -> Result<Vec<(u64, Carried)>, String> {
             },
             (None, None, None, Some(withheld)) if withheld.as_slice() == WITHHELD_TEXT.as_bytes() => Content::Withheld,
             (None, None, None, Some(_)) => {
-                return Err(format!("{at}/withheld: not the text a withheld payload leaves"))
+                return Err(format!("{at}/withheld: not the text a withheld payload leaves").into())
             }
             _ => {
                 return Err(format!(
                     "{at}: holds neither a salt and a payload, nor a redaction notice, nor a withheld notice alone"
-                ))
+                )
+                .into())
             }
         };
         events.push((seq, Carried { envelope_bytes: envelope.to_vec(), content, inclusion }));
@@ -351,18 +356,13 @@ fn run(
 
     let scope = meta.scope.clone();
     let mut check = RecordCheck::only(Box::new(move |record, meeting| scope.holds(record, meeting)));
-    let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), String> {
+    let pinned = |seq: Seq, size: u64, root: &TreeHash| -> Result<(), PinProblem> {
         if size > seq.0 {
-            return Err(format!("the statement pins a tree (size {size}) larger than the log before the signature"));
+            return Err(PinProblem::LargerThanLog { size });
         }
-        let (old_root, _) = evidence
-            .consistency
-            .get(&size)
-            .ok_or_else(|| format!("the bundle holds no consistency proof from the pinned tree size {size}"))?;
+        let (old_root, _) = evidence.consistency.get(&size).ok_or(PinProblem::NoConsistencyProof { size })?;
         if old_root != root {
-            return Err(format!(
-                "the statement pins root {root} at tree size {size}, but the log's root there is {old_root}"
-            ));
+            return Err(PinProblem::OtherRoot { size, root: *root, log_root: *old_root });
         }
         Ok(())
     };

@@ -18,30 +18,19 @@ use super::{Bundle, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY};
 use crate::policy::visibility::public_may_read;
 
 /// Why nothing was exported.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// The scope names nothing the log holds.
+    #[error("{0}")]
     NotFound(String),
     /// The request cannot be met as asked.
+    #[error("{0}")]
     Invalid(String),
     /// The scope holds more events than this export may carry.
+    #[error("{0}")]
     TooLarge(String),
-    Log(minutebook_log::Error),
-}
-
-impl From<minutebook_log::Error> for ExportError {
-    fn from(error: minutebook_log::Error) -> ExportError {
-        ExportError::Log(error)
-    }
-}
-
-impl std::fmt::Display for ExportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExportError::NotFound(why) | ExportError::Invalid(why) | ExportError::TooLarge(why) => f.write_str(why),
-            ExportError::Log(error) => write!(f, "{error}"),
-        }
-    }
+    #[error(transparent)]
+    Log(#[from] minutebook_log::Error),
 }
 
 /// Events read per page.

@@ -52,14 +52,9 @@ pub struct Bundle {
 }
 
 /// Why a bundle could not be read: unusable input, not a failed check.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
 pub struct Unreadable(pub String);
-
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Whether `path` is a bundle's file path: relative, `/`-separated, each
 /// part made of letters, digits, `.`, `_` and `-`, none `.` or `..`.

@@ -81,6 +81,15 @@ const PAPER_TYPES: &[PaperType] = &[
     PaperType { media_type: "application/vnd.ms-powerpoint", extension: "ppt", content: Content::Starts(OLE) },
 ];
 
+/// Why a file is not accepted as a paper.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("a paper of type {media_type:?} is not accepted; accepted are {}", accepted_list())]
+    TypeNotAccepted { media_type: String },
+    #[error("the paper's bytes are not {media_type}")]
+    ContentDisagrees { media_type: String },
+}
+
 /// How many of a file's first bytes `content_agrees` needs to see.
 pub const PAPER_HEAD_BYTES: usize = 64 * 1024;
 
@@ -114,9 +123,9 @@ pub fn shown_inline(media_type: &str) -> bool {
 /// Whether a file whose first bytes are `head` (its first
 /// `PAPER_HEAD_BYTES`, or all of it if shorter) is of `media_type`; the
 /// reason if not.
-pub fn content_agrees(media_type: &str, head: &[u8]) -> Result<(), String> {
+pub fn content_agrees(media_type: &str, head: &[u8]) -> Result<(), Error> {
     let Some(paper_type) = paper_type(media_type) else {
-        return Err(format!("a paper of type {media_type:?} is not accepted; accepted are {}", accepted_list()));
+        return Err(Error::TypeNotAccepted { media_type: media_type.to_owned() });
     };
     let agrees = match &paper_type.content {
         Content::Starts(signatures) => signatures.iter().any(|signature| head.starts_with(signature)),
@@ -126,7 +135,7 @@ pub fn content_agrees(media_type: &str, head: &[u8]) -> Result<(), String> {
     if agrees {
         Ok(())
     } else {
-        Err(format!("the paper's bytes are not {media_type}"))
+        Err(Error::ContentDisagrees { media_type: media_type.to_owned() })
     }
 }
 

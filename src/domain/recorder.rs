@@ -16,37 +16,20 @@ use super::statement::SigningStatement;
 use minutebook_catalogue::MeetingId;
 
 /// Why a command was not recorded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     /// The rules refused it; nothing was appended.
+    #[error("refused ({}): {}", .0.rule.name(), .0.message)]
     Refused(Refusal),
     /// The log refused or failed; see the log's error.
-    Log(minutebook_log::Error),
+    #[error(transparent)]
+    Log(#[from] minutebook_log::Error),
     /// The saved projections could not be read or written.
+    #[error("{0}")]
     Projections(String),
     /// The stream moved on since the caller read it.
+    #[error("{stream} is at version {current}, not the {expected} the request was based on")]
     Stale { stream: String, expected: u64, current: u64 },
-}
-
-impl std::fmt::Display for CommandError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CommandError::Refused(refusal) => write!(f, "refused ({}): {}", refusal.rule.name(), refusal.message),
-            CommandError::Log(error) => write!(f, "{error}"),
-            CommandError::Projections(message) => write!(f, "{message}"),
-            CommandError::Stale { stream, expected, current } => {
-                write!(f, "{stream} is at version {current}, not the {expected} the request was based on")
-            }
-        }
-    }
-}
-
-impl std::error::Error for CommandError {}
-
-impl From<minutebook_log::Error> for CommandError {
-    fn from(error: minutebook_log::Error) -> CommandError {
-        CommandError::Log(error)
-    }
 }
 
 impl From<ProjectionError> for CommandError {

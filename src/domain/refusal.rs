@@ -1,7 +1,5 @@
 //! A command refused by the rules, with the rule and an officer's words.
 
-use std::fmt;
-
 /// The rule that refused a command; stable names for clients and tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule {
@@ -51,7 +49,8 @@ impl Rule {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct Refusal {
     pub rule: Rule,
     pub message: String,
@@ -62,11 +61,3 @@ impl Refusal {
         Refusal { rule, message: message.into() }
     }
 }
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Refusal {}

@@ -19,6 +19,43 @@ pub const KEY_REGISTRATION_VERSION_LINE: &str = "minutebook key registration v1"
 /// Longest statement accepted, in bytes.
 pub const STATEMENT_BYTES_MAX: usize = 4 * 1024;
 
+/// Why a text is not a signing statement, or a value in it not what its
+/// line allows; each says which line or value is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("statement of {bytes} bytes exceeds the limit of {STATEMENT_BYTES_MAX}")]
+    TooLarge { bytes: usize },
+    #[error("the statement's last line must end with a line feed")]
+    NoFinalLineFeed,
+    #[error("line 1 is {found:?}, expected {expected:?}")]
+    VersionLine { found: String, expected: &'static str },
+    #[error("the statement ends before line {line_number}")]
+    EndsBefore { line_number: usize },
+    #[error("line {line_number} is {line:?}, expected \"{name}: ...\"")]
+    NotTheField { line_number: usize, line: String, name: &'static str },
+    #[error("line {line_number} ({line:?}) follows the last field")]
+    AfterLastField { line_number: usize, line: String },
+    /// An id or a date the catalogue does not accept; its words.
+    #[error("{0}")]
+    Value(String),
+    #[error("confirmed by {0:?} is not \"meeting ID agenda item N\"")]
+    ConfirmedBy(String),
+    #[error("{what} {text:?} is not a number")]
+    NotANumber { what: &'static str, text: String },
+    #[error("{what} {text:?} is not 64 lowercase hex digits")]
+    NotHexDigest { what: &'static str, text: String },
+    #[error("{what} is not base64")]
+    NotBase64 { what: &'static str },
+    #[error("{what} is {bytes} bytes, expected {bytes_expected}")]
+    WrongLength { what: &'static str, bytes: usize, bytes_expected: usize },
+    #[error("{0:?} is not a quoted text")]
+    NotQuoted(String),
+    #[error("bad escape in {0:?}")]
+    BadEscape(String),
+    #[error("the statement is not in its canonical form (docs/SIGNING.md)")]
+    NotCanonical,
+}
+
 /// What a chair's signature pins.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SigningStatement {
@@ -69,21 +106,21 @@ impl SigningStatement {
     }
 
     /// Parses a statement; the error says which line is wrong.
-    pub fn parse(text: &str) -> Result<SigningStatement, String> {
+    pub fn parse(text: &str) -> Result<SigningStatement, Error> {
         if text.len() > STATEMENT_BYTES_MAX {
-            return Err(format!("statement of {} bytes exceeds the limit of {STATEMENT_BYTES_MAX}", text.len()));
+            return Err(Error::TooLarge { bytes: text.len() });
         }
         let mut lines = Lines::new(text, SIGNING_STATEMENT_VERSION_LINE)?;
-        let body = BodyId::new(lines.field("body")?)?;
+        let body = BodyId::new(lines.field("body")?).map_err(Error::Value)?;
         let body_name = lines.field("body name")?.to_owned();
-        let meeting = MeetingId::new(lines.field("meeting")?)?;
-        let meeting_date = Date::parse(lines.field("meeting date")?)?;
+        let meeting = MeetingId::new(lines.field("meeting")?).map_err(Error::Value)?;
+        let meeting_date = Date::parse(lines.field("meeting date")?).map_err(Error::Value)?;
         let confirmed_by = lines.field("confirmed by")?;
         let (confirming_meeting, confirming_item) = confirmed_by
             .strip_prefix("meeting ")
             .and_then(|rest| rest.split_once(" agenda item "))
-            .ok_or_else(|| format!("confirmed by {confirmed_by:?} is not \"meeting ID agenda item N\""))?;
-        let confirming_meeting = MeetingId::new(confirming_meeting)?;
+            .ok_or_else(|| Error::ConfirmedBy(confirmed_by.to_owned()))?;
+        let confirming_meeting = MeetingId::new(confirming_meeting).map_err(Error::Value)?;
         let confirming_item = number(confirming_item, "confirming agenda item")?;
         let log = lines.field("log")?.to_owned();
         let tree_size = number(lines.field("tree size")?, "tree size")?;
@@ -109,7 +146,7 @@ impl SigningStatement {
         };
         let statement = SigningStatement { body_name: unquote(&body_name)?, ..statement };
         if statement.to_text() != text {
-            return Err("the statement is not in its canonical form (docs/SIGNING.md)".to_owned());
+            return Err(Error::NotCanonical);
         }
         Ok(statement)
     }
@@ -129,58 +166,61 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(text: &'a str, version_line: &str) -> Result<Lines<'a>, String> {
+    fn new(text: &'a str, version_line: &'static str) -> Result<Lines<'a>, Error> {
         if !text.ends_with('\n') {
-            return Err("the statement's last line must end with a line feed".to_owned());
+            return Err(Error::NoFinalLineFeed);
         }
         let mut lines = Lines { lines: text[..text.len() - 1].split('\n'), line_idx: 0 };
         let first = lines.next()?;
         if first != version_line {
-            return Err(format!("line 1 is {first:?}, expected {version_line:?}"));
+            return Err(Error::VersionLine { found: first.to_owned(), expected: version_line });
         }
         Ok(lines)
     }
-    fn next(&mut self) -> Result<&'a str, String> {
+    fn next(&mut self) -> Result<&'a str, Error> {
         self.line_idx += 1;
-        self.lines.next().ok_or_else(|| format!("the statement ends before line {}", self.line_idx))
+        self.lines.next().ok_or(Error::EndsBefore { line_number: self.line_idx })
     }
-    fn field(&mut self, name: &str) -> Result<&'a str, String> {
+    fn field(&mut self, name: &'static str) -> Result<&'a str, Error> {
         let line = self.next()?;
-        line.strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix(": "))
-            .ok_or_else(|| format!("line {} is {line:?}, expected \"{name}: ...\"", self.line_idx))
+        line.strip_prefix(name).and_then(|rest| rest.strip_prefix(": ")).ok_or_else(|| Error::NotTheField {
+            line_number: self.line_idx,
+            line: line.to_owned(),
+            name,
+        })
     }
-    fn end(&mut self) -> Result<(), String> {
+    fn end(&mut self) -> Result<(), Error> {
         match self.lines.next() {
             None => Ok(()),
-            Some(line) => Err(format!("line {} ({line:?}) follows the last field", self.line_idx + 1)),
+            Some(line) => Err(Error::AfterLastField { line_number: self.line_idx + 1, line: line.to_owned() }),
         }
     }
 }
 
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
-    text.parse().map_err(|_| format!("{what} {text:?} is not a number"))
+fn number<T: std::str::FromStr>(text: &str, what: &'static str) -> Result<T, Error> {
+    text.parse().map_err(|_| Error::NotANumber { what, text: text.to_owned() })
 }
 
-fn hex_digest(text: &str, what: &str) -> Result<[u8; 32], String> {
+fn hex_digest(text: &str, what: &'static str) -> Result<[u8; 32], Error> {
     let mut out = [0u8; 32];
-    minutebook_log::unhex(text, &mut out).ok_or_else(|| format!("{what} {text:?} is not 64 lowercase hex digits"))?;
+    minutebook_log::unhex(text, &mut out).ok_or_else(|| Error::NotHexDigest { what, text: text.to_owned() })?;
     Ok(out)
 }
 
-/// Decodes standard base64 into exactly `N` bytes.
-pub fn decode_base64_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
-    let bytes = BASE64.decode(text).map_err(|_| format!("{what} is not base64"))?;
+/// Decodes standard base64 into exactly `N` bytes; `what` names the
+/// value in the error.
+pub fn decode_base64_array<const N: usize>(text: &str, what: &'static str) -> Result<[u8; N], Error> {
+    let bytes = BASE64.decode(text).map_err(|_| Error::NotBase64 { what })?;
     let length = bytes.len();
-    bytes.try_into().map_err(|_| format!("{what} is {length} bytes, expected {N}"))
+    bytes.try_into().map_err(|_| Error::WrongLength { what, bytes: length, bytes_expected: N })
 }
 
 /// Undoes `quote`.
-fn unquote(text: &str) -> Result<String, String> {
+fn unquote(text: &str) -> Result<String, Error> {
     let inner = text
         .strip_prefix('"')
         .and_then(|rest| rest.strip_suffix('"'))
-        .ok_or_else(|| format!("{text:?} is not a quoted text"))?;
+        .ok_or_else(|| Error::NotQuoted(text.to_owned()))?;
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
@@ -197,9 +237,9 @@ fn unquote(text: &str) -> Result<String, String> {
             Some('u') => {
                 let rest: String = chars.by_ref().take_while(|c| *c != '}').collect();
                 let code = rest.strip_prefix('{').and_then(|hex| u32::from_str_radix(hex, 16).ok());
-                out.push(code.and_then(char::from_u32).ok_or_else(|| format!("bad escape in {text:?}"))?);
+                out.push(code.and_then(char::from_u32).ok_or_else(|| Error::BadEscape(text.to_owned()))?);
             }
-            _ => return Err(format!("bad escape in {text:?}")),
+            _ => return Err(Error::BadEscape(text.to_owned())),
         }
     }
     Ok(out)

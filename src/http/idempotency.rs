@@ -17,6 +17,14 @@ pub const IDEMPOTENCY_KEYS_MAX: usize = 10_000;
 /// retry after a restart gets the first answer too.
 pub const REPLIES_FILE: &str = "idempotency.jsonl";
 
+/// The kept replies could not be read at start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {error}", path.display())]
+pub struct OpenError {
+    pub path: std::path::PathBuf,
+    pub error: std::io::Error,
+}
+
 /// A first reply: status, body and ETag, with a digest of the command it
 /// answered (a key reused for another command is refused).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,12 +51,12 @@ pub struct Replies {
 }
 
 impl Replies {
-    pub fn open(data: &std::path::Path) -> Result<Replies, String> {
+    pub fn open(data: &std::path::Path) -> Result<Replies, OpenError> {
         let path = data.join(REPLIES_FILE);
         let text = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+            Err(error) => return Err(OpenError { path, error }),
         };
         let mut replies = (HashMap::new(), VecDeque::new());
         let mut lines = 0;

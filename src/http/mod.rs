@@ -181,6 +181,26 @@ async fn problem_for_rejections(response: Response) -> Response {
     ApiError::new(status, kind, detail).into_response()
 }
 
+/// Why the server could not start. Its messages are the errors' own,
+/// as `minutebook serve` prints them.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Log(#[from] minutebook_log::Error),
+    /// The record's projections could not be opened or caught up.
+    #[error(transparent)]
+    Record(#[from] crate::domain::CommandError),
+    #[error(transparent)]
+    Tokens(#[from] crate::policy::tokens::Error),
+    #[error(transparent)]
+    Replies(#[from] idempotency::OpenError),
+    /// The async runtime could not start, or the bound address be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("cannot listen on {addr}: {error}")]
+    Listen { addr: SocketAddr, error: std::io::Error },
+}
+
 /// Opens the data directory and serves it until SIGTERM or ctrl-c, within
 /// `limits` (see `transport`); then stops accepting, ends live feeds, lets
 /// requests in flight finish, and closes the log.
@@ -189,23 +209,23 @@ pub fn serve(
     addr: SocketAddr,
     limits: &transport::Limits,
     on_ready: impl FnOnce(SocketAddr),
-) -> Result<(), String> {
+) -> Result<(), ServeError> {
     let (open_files_before, open_files) = transport::raise_open_files_limit();
     let connections_max = transport::connections_cap(limits.connections_max, open_files);
-    let log = Log::open(data).map_err(|e| e.to_string())?;
+    let log = Log::open(data)?;
     for note in log.opened().notes() {
         tracing::warn!("{note}");
     }
-    let recorder = Recorder::new(log).map_err(|e| e.to_string())?;
+    let recorder = Recorder::new(log)?;
     let tokens = TokenStore::open(data)?;
     let mut state = AppState::new(recorder, tokens, data.to_owned())?;
     state.transport = transport::Transport::new(limits.clone());
     let state = Arc::new(state);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            tokio::net::TcpListener::bind(addr).await.map_err(|error| ServeError::Listen { addr, error })?;
+        let bound = listener.local_addr()?;
         on_ready(bound);
         if connections_max < limits.connections_max {
             tracing::warn!(

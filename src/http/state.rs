@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use minutebook_catalogue::MeetingId;
 
-use super::idempotency::Replies;
+use super::idempotency::{self, Replies};
 use super::transport;
 use crate::domain::Recorder;
 use crate::policy::tokens::TokenStore;
@@ -38,7 +38,9 @@ type RenderedKey = (MeetingId, bool, &'static str, u64);
 pub const RENDERED_MINUTES_MAX: usize = 4_096;
 
 impl AppState {
-    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> Result<AppState, String> {
+    /// The state for serving `data`; fails only if the kept replies to
+    /// commands cannot be read.
+    pub fn new(recorder: Recorder, tokens: TokenStore, data: PathBuf) -> Result<AppState, idempotency::OpenError> {
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Ok(AppState {
             recorder,

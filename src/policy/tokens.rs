@@ -16,6 +16,31 @@ pub const TOKENS_FILE: &str = "tokens.json";
 /// Most tokens a data directory keeps.
 pub const TOKENS_MAX: usize = 10_000;
 
+/// Why a token could not be made, revoked or read, or a role named.
+/// The I/O variants show the operating system's error in their message,
+/// not as a `source`, so that it is not printed twice.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("role {0:?} is not one of admin, clerk, member, auditor")]
+    UnknownRole(String),
+    #[error("no token {0}")]
+    NoSuchToken(String),
+    #[error("the data directory already holds {TOKENS_MAX} tokens")]
+    TooMany,
+    #[error("no randomness for a token: {0}")]
+    NoRandomness(getrandom::Error),
+    #[error("{} is damaged: {error}", path.display())]
+    Damaged { path: PathBuf, error: serde_json::Error },
+    #[error("cannot read {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
+    #[error("cannot write {}: {error}", path.display())]
+    Write { path: PathBuf, error: std::io::Error },
+    #[error("cannot open {}: {error}", path.display())]
+    OpenLock { path: PathBuf, error: std::io::Error },
+    #[error("cannot lock {}: {error}", path.display())]
+    Lock { path: PathBuf, error: std::io::Error },
+}
+
 /// What a caller may do; no token is the public.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,13 +54,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn parse(text: &str) -> Result<Role, String> {
+    pub fn parse(text: &str) -> Result<Role, Error> {
         match text {
             "member" => Ok(Role::Member),
             "auditor" => Ok(Role::Auditor),
             "clerk" => Ok(Role::Clerk),
             "admin" => Ok(Role::Admin),
-            other => Err(format!("role {other:?} is not one of admin, clerk, member, auditor")),
+            other => Err(Error::UnknownRole(other.to_owned())),
         }
     }
     pub fn name(self) -> &'static str {
@@ -119,18 +144,19 @@ fn stamp(path: &Path) -> std::io::Result<Option<FileStamp>> {
 
 /// The tokens file as it is now, with its stamp (taken before the read,
 /// so a change during it is seen by the next check).
-fn read(path: &Path) -> Result<(Vec<TokenRecord>, Option<FileStamp>), String> {
-    let stamped = stamp(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+fn read(path: &Path) -> Result<(Vec<TokenRecord>, Option<FileStamp>), Error> {
+    let reading = |error| Error::Read { path: path.to_owned(), error };
+    let stamped = stamp(path).map_err(reading)?;
     let tokens = match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{} is damaged: {e}", path.display()))?,
+        Ok(text) => serde_json::from_str(&text).map_err(|error| Error::Damaged { path: path.to_owned(), error })?,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
+        Err(error) => return Err(reading(error)),
     };
     Ok((tokens, stamped))
 }
 
 impl TokenStore {
-    pub fn open(data: &Path) -> Result<TokenStore, String> {
+    pub fn open(data: &Path) -> Result<TokenStore, Error> {
         let path = data.join(TOKENS_FILE);
         let (tokens, from) = read(&path)?;
         let loaded = Loaded { tokens, from: Some(from.unwrap_or(FileStamp { inode: 0, len: 0, modified: None })) };
@@ -138,9 +164,9 @@ impl TokenStore {
     }
 
     /// Makes a new token; returns it (shown once) and its record.
-    pub fn create(&self, role: Role, person: Option<&str>) -> Result<(String, TokenRecord), String> {
+    pub fn create(&self, role: Role, person: Option<&str>) -> Result<(String, TokenRecord), Error> {
         let mut secret = [0u8; 32];
-        getrandom::getrandom(&mut secret).map_err(|e| format!("no randomness for a token: {e}"))?;
+        getrandom::getrandom(&mut secret).map_err(Error::NoRandomness)?;
         let token = format!("mbt_{}", BASE64URL.encode(secret));
         let hash = blake3::hash(token.as_bytes());
         let record = TokenRecord {
@@ -152,7 +178,7 @@ impl TokenStore {
         };
         self.change(|tokens| {
             if tokens.len() >= TOKENS_MAX {
-                return Err(format!("the data directory already holds {TOKENS_MAX} tokens"));
+                return Err(Error::TooMany);
             }
             tokens.push(record.clone());
             Ok(())
@@ -161,9 +187,9 @@ impl TokenStore {
     }
 
     /// Revokes the token with this id.
-    pub fn revoke(&self, id: &str) -> Result<(), String> {
+    pub fn revoke(&self, id: &str) -> Result<(), Error> {
         self.change(|tokens| {
-            let record = tokens.iter_mut().find(|t| t.id == id).ok_or_else(|| format!("no token {id}"))?;
+            let record = tokens.iter_mut().find(|t| t.id == id).ok_or_else(|| Error::NoSuchToken(id.to_owned()))?;
             record.revoked = true;
             Ok(())
         })
@@ -195,25 +221,25 @@ impl TokenStore {
 
     /// Changes the tokens file as it is now, holding the lock that other
     /// processes take to change it, and keeps what was written.
-    fn change(&self, edit: impl FnOnce(&mut Vec<TokenRecord>) -> Result<(), String>) -> Result<(), String> {
+    fn change(&self, edit: impl FnOnce(&mut Vec<TokenRecord>) -> Result<(), Error>) -> Result<(), Error> {
         let mut loaded = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&self.lock_path)
-            .map_err(|e| format!("cannot open {}: {e}", self.lock_path.display()))?;
-        lock.lock().map_err(|e| format!("cannot lock {}: {e}", self.lock_path.display()))?;
+            .map_err(|error| Error::OpenLock { path: self.lock_path.clone(), error })?;
+        lock.lock().map_err(|error| Error::Lock { path: self.lock_path.clone(), error })?;
         let (mut tokens, _) = read(&self.path)?;
         edit(&mut tokens)?;
         self.save(&tokens)?;
-        let from = stamp(&self.path).map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+        let from = stamp(&self.path).map_err(|error| Error::Read { path: self.path.clone(), error })?;
         *loaded = Loaded { tokens, from };
         Ok(())
     }
 
     /// Writes the file anew and renames it into place, fsynced.
-    fn save(&self, tokens: &[TokenRecord]) -> Result<(), String> {
+    fn save(&self, tokens: &[TokenRecord]) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(tokens).expect("tokens always encode");
         let temporary = self.path.with_extension("json.new");
         let mut options = std::fs::OpenOptions::new();
@@ -230,6 +256,6 @@ impl TokenStore {
             }
             Ok(())
         };
-        write().map_err(|e| format!("cannot write {}: {e}", self.path.display()))
+        write().map_err(|error| Error::Write { path: self.path.clone(), error })
     }
 }

@@ -724,7 +724,7 @@ fn statements_round_trip_and_refuse_any_other_form() {
             "not in its canonical form",
         ),
     ] {
-        let error = SigningStatement::parse(&bad).unwrap_err();
+        let error = SigningStatement::parse(&bad).unwrap_err().to_string();
         assert!(error.contains(says), "{error} does not say {says}");
     }
     let odd = SigningStatement { body_name: "Quote \" and \\ and\nnewline".into(), ..statement };

@@ -295,8 +295,11 @@ async fn register_key(
     let b = body(b)?;
     let command = Command::RegisterSigningKey(SigningKeyRegistered {
         person: person_id(&id)?,
-        public_key: decode_base64_array(&b.public_key, "the public key").map_err(ApiError::invalid)?,
-        proof: SignatureBytes(decode_base64_array(&b.proof, "the proof").map_err(ApiError::invalid)?),
+        public_key: decode_base64_array(&b.public_key, "the public key")
+            .map_err(|error| ApiError::invalid(error.to_string()))?,
+        proof: SignatureBytes(
+            decode_base64_array(&b.proof, "the proof").map_err(|error| ApiError::invalid(error.to_string()))?,
+        ),
     });
     run(s, c, h, None, command).await
 }
@@ -537,7 +540,8 @@ async fn attach_paper(
     // checked against the type it was sent as, which may differ).
     if crate::domain::papers::accepted_media_type(&paper.media_type) {
         let head = read_head(&stored).map_err(ApiError::internal)?;
-        crate::domain::papers::content_agrees(&paper.media_type, &head).map_err(ApiError::invalid)?;
+        crate::domain::papers::content_agrees(&paper.media_type, &head)
+            .map_err(|error| ApiError::invalid(error.to_string()))?;
     }
     let stream = meeting.stream();
     run(s, c, h, Some(stream), Command::AttachPaper { meeting, paper }).await
@@ -563,9 +567,13 @@ async fn sign(
     let command = Command::SignMinutes {
         meeting: meeting.clone(),
         signer: input.signer,
-        public_key: decode_base64_array(&input.public_key, "the public key").map_err(ApiError::invalid)?,
+        public_key: decode_base64_array(&input.public_key, "the public key")
+            .map_err(|error| ApiError::invalid(error.to_string()))?,
         statement: input.statement,
-        signature: SignatureBytes(decode_base64_array(&input.signature, "the signature").map_err(ApiError::invalid)?),
+        signature: SignatureBytes(
+            decode_base64_array(&input.signature, "the signature")
+                .map_err(|error| ApiError::invalid(error.to_string()))?,
+        ),
     };
     run(s, c, h, Some(meeting.stream()), command).await
 }
@@ -623,7 +631,8 @@ async fn revoke_key(
     let input = body(b)?;
     let command = Command::RevokeSigningKey(SigningKeyRevoked {
         person: person_id(&person)?,
-        public_key: decode_base64_array(&input.public_key, "the public key").map_err(ApiError::invalid)?,
+        public_key: decode_base64_array(&input.public_key, "the public key")
+            .map_err(|error| ApiError::invalid(error.to_string()))?,
         reason: input.reason,
     });
     run(s, c, h, None, command).await

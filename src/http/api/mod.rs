@@ -637,7 +637,7 @@ async fn create_token(
 ) -> ApiResult<Response> {
     admin_only(&caller)?;
     let Json(new) = body.map_err(|r| ApiError::new(r.status(), "invalid", r.body_text()))?;
-    let role = Role::parse(&new.role).map_err(ApiError::invalid)?;
+    let role = Role::parse(&new.role).map_err(|error| ApiError::invalid(error.to_string()))?;
     if let Some(person) = &new.person {
         minutebook_catalogue::PersonId::new(person).map_err(ApiError::invalid)?;
     }
@@ -656,7 +656,7 @@ async fn revoke_token(
     UrlPath(id): UrlPath<String>,
 ) -> ApiResult<StatusCode> {
     admin_only(&caller)?;
-    blocking(move || state.tokens.revoke(&id).map_err(ApiError::not_found)).await?;
+    blocking(move || state.tokens.revoke(&id).map_err(|error| ApiError::not_found(error.to_string()))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -56,7 +56,7 @@ async fn upload(
         return Err(ApiError::invalid("a paper of 0 bytes holds nothing"));
     }
     papers::content_agrees(&media_type, &bytes[..bytes.len().min(papers::PAPER_HEAD_BYTES)])
-        .map_err(ApiError::invalid)?;
+        .map_err(|error| ApiError::invalid(error.to_string()))?;
     let data = state.data.clone();
     let (hash, created) = blocking(move || store(&data, &bytes).map_err(ApiError::internal)).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -58,11 +58,17 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
 }
 
-/// A page that could not be made.
+/// A page that could not be made, with the words the error page shows
+/// (or, for `Internal`, logs: the page itself says only to try again).
+#[derive(Debug, thiserror::Error)]
 pub enum PageError {
+    #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
     Internal(String),
 }
 
