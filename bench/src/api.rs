@@ -20,7 +20,7 @@ use minutebook_catalogue::*;
 use minutebook_log::Log;
 
 use crate::client::Connection;
-use crate::{minutebook, percentile, ScratchDir};
+use crate::support::{minutebook, percentile, ScratchDir};
 use hyper::Method;
 
 #[derive(clap::Args)]

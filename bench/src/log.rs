@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use minutebook_log::{merkle, AppendBatch, EventId, ExpectedVersion, Log, NewEvent, Seq};
 
-use crate::{minutebook, percentile, ScratchDir};
+use crate::support::{minutebook, percentile, ScratchDir};
 
 #[derive(clap::Args)]
 pub(crate) struct LogBenchArgs {

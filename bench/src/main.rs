@@ -17,19 +17,11 @@ mod api;
 mod client;
 mod log;
 mod projections;
-
-use std::ffi::OsString;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
+mod support;
 
 use clap::{Parser, Subcommand};
 
-use minutebook_log::EventId;
-
-/// The first argument that makes this binary run `minutebook`'s command
-/// line with the rest.
-const AS_MINUTEBOOK: &str = "minutebook";
+use support::AS_MINUTEBOOK;
 
 #[derive(Parser)]
 #[command(name = "minutebook-bench", about = "minutebook's figures on this machine (docs/PERFORMANCE.md)")]
@@ -64,46 +56,5 @@ fn main() {
     if let Err(message) = outcome {
         eprintln!("minutebook-bench: {message}");
         std::process::exit(2);
-    }
-}
-
-/// `minutebook ARGS…` as a process of its own: this binary, running
-/// `minutebook`'s command line.
-fn minutebook<I: Into<OsString>>(args: impl IntoIterator<Item = I>) -> Result<Command, String> {
-    let executable = std::env::current_exe().map_err(|e| format!("finding this executable: {e}"))?;
-    let mut command = Command::new(executable);
-    command.arg(AS_MINUTEBOOK).args(args.into_iter().map(Into::into));
-    Ok(command)
-}
-
-/// The value at `fraction` of a sorted list of latencies (zero if empty).
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * fraction).round() as usize]
-}
-
-/// A scratch data directory under the system's temporary directory,
-/// removed when dropped.
-struct ScratchDir(PathBuf);
-
-impl ScratchDir {
-    fn new() -> ScratchDir {
-        ScratchDir(std::env::temp_dir().join(format!("minutebook-bench-{}-{}", std::process::id(), EventId::random())))
-    }
-
-    /// `given`, or else a new scratch directory held in `scratch`.
-    fn or_given(given: &Option<PathBuf>, scratch: &mut Option<ScratchDir>) -> PathBuf {
-        match given {
-            Some(dir) => dir.clone(),
-            None => scratch.insert(ScratchDir::new()).0.clone(),
-        }
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -18,7 +18,7 @@ use minutebook_projections::{render, view};
 
 use crate::api::{load, open_meeting, point_writer, spawn_server, stop_server};
 use crate::client::Connection;
-use crate::{percentile, ScratchDir};
+use crate::support::{percentile, ScratchDir};
 
 #[derive(clap::Args)]
 pub(crate) struct ProjectionsBenchArgs {

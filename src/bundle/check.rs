@@ -16,7 +16,7 @@ use minutebook_projections::record::residue_among;
 
 use super::derive::WITHHELD_TEXT;
 use super::derive::{derived_files, event_dir, fold, meetings_of, Evidence, Meta, Scope, FORMAT, FORMAT_VERSION};
-use super::{valid_path, Bundle, Unreadable, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY, MANIFEST};
+use super::files::{valid_path, Bundle, Unreadable, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY, MANIFEST};
 use crate::audit::{PinProblem, RecordCheck, RecordReport};
 
 /// What verifying a bundle covered, and the first failure if any.

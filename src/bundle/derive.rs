@@ -16,7 +16,7 @@ use minutebook_projections::render;
 use minutebook_projections::view::{self, Audience};
 use serde_json::json;
 
-use super::{CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY, README};
+use super::files::{CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY, README};
 
 /// The format named in every bundle's description.
 pub const FORMAT: &str = "minutebook export bundle";

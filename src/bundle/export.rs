@@ -14,7 +14,7 @@ use minutebook_log::{Event, Log, Payload, Seq};
 use minutebook_projections::record::Record;
 
 use super::derive::{derived_files, event_dir, fold, Evidence, Meta, Scope, WITHHELD_TEXT};
-use super::{Bundle, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY};
+use super::files::{Bundle, CHECKPOINT, CONSISTENCY_DIR, DESCRIPTION, LOG_KEY};
 use crate::policy::visibility::public_may_read;
 
 /// Why nothing was exported.
