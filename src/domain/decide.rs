@@ -1117,6 +1117,9 @@ fn redact(record: &Record, log: &dyn LogLookup, target: Seq, legal_basis: &str) 
     if legal_basis.trim().is_empty() {
         return Err(cannot("a redaction needs its legal basis".to_owned()));
     }
+    if let Some(c) = legal_basis.chars().find(|c| c.is_control()) {
+        return Err(cannot(format!("a legal basis may not contain the control character {c:?}")));
+    }
     if legal_basis.len() > REDACTION_BASIS_BYTES_MAX {
         return Err(cannot(format!(
             "a legal basis of {} bytes exceeds the limit of {REDACTION_BASIS_BYTES_MAX}",

@@ -613,6 +613,19 @@ fn redaction_needs_a_legal_basis_and_a_redactable_event() {
             says: "a redaction needs its legal basis",
         },
         Case {
+            // The log's notice holds the basis, and takes no control
+            // characters: refused here, never a failure of the append.
+            name: "a control character in the legal basis",
+            stage: Stage::Signed,
+            setup: nothing,
+            command: |world| Command::Redact {
+                target: world.last_seq(&m(M1).stream(), "point.recorded"),
+                legal_basis: "UK GDPR\u{6} Article 17".into(),
+            },
+            rule: Rule::Redaction,
+            says: "a legal basis may not contain the control character '\\u{6}'",
+        },
+        Case {
             name: "the signature itself",
             stage: Stage::Signed,
             setup: nothing,

@@ -8,6 +8,7 @@ mod backup;
 mod bundle;
 mod checkpoint;
 mod cli;
+mod contract;
 mod crash;
 mod disk_full;
 mod domain;

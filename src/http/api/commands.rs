@@ -15,63 +15,19 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Extension, Json, Router};
-use minutebook_catalogue::*;
-use minutebook_log::Seq;
-use serde::Deserialize;
-use serde_json::json;
+use axum::{Extension, Json};
+use minutebook_catalogue::PersonId;
 
 use super::meeting_id;
-use crate::domain::statement::decode_base64_array;
-use crate::domain::{Actor, AttendAs, Command, CommandError, Conditions, DecisionInput, Rule};
+use super::wire::requests as wire;
+use super::wire::responses::{Landed, Recorded};
+use crate::domain::{Actor, Command, CommandError, Conditions, Rule};
 use crate::http::idempotency::{Reply, IDEMPOTENCY_KEY_BYTES_MAX};
 use crate::http::problem::{blocking, ApiError, ApiResult};
 use crate::http::state::AppState;
 use crate::policy::tokens::Caller;
 
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/bodies", post(register_body))
-        .route("/v1/bodies/{body}/members", post(appoint_member))
-        .route("/v1/people", post(register_person))
-        .route("/v1/people/{person}/officer", post(register_officer))
-        .route("/v1/people/{person}/keys", post(register_key))
-        .route("/v1/meetings", post(schedule_meeting))
-        .route("/v1/meetings/{meeting}/agenda", post(publish_agenda))
-        .route("/v1/meetings/{meeting}/papers", post(attach_paper))
-        .route("/v1/meetings/{meeting}/open", post(open_meeting))
-        .route("/v1/meetings/{meeting}/attendance", post(record_attendance))
-        .route("/v1/meetings/{meeting}/apologies", post(record_apologies))
-        .route("/v1/meetings/{meeting}/declarations", post(declare_interest))
-        .route("/v1/meetings/{meeting}/items", post(take_item))
-        .route("/v1/meetings/{meeting}/points", post(record_point))
-        .route("/v1/meetings/{meeting}/decisions", post(record_decision))
-        .route("/v1/meetings/{meeting}/actions", post(agree_action))
-        .route("/v1/meetings/{meeting}/close", post(close_meeting))
-        .route("/v1/meetings/{meeting}/draft", post(publish_draft))
-        .route("/v1/meetings/{meeting}/revisions", post(revise_draft))
-        .route("/v1/meetings/{meeting}/confirmation", post(confirm))
-        .route("/v1/meetings/{meeting}/signatures", post(sign))
-        .route("/v1/meetings/{meeting}/corrections", post(correct))
-        .route("/v1/events/{seq}/redaction", post(redact))
-        .route("/v1/bodies/{body}/members/{person}/role", post(change_member_role))
-        .route("/v1/bodies/{body}/members/{person}/leaving", post(member_left))
-        .route("/v1/people/{person}/keys/revocation", post(revoke_key))
-        .route("/v1/meetings/{meeting}/reschedule", post(reschedule))
-        .route("/v1/meetings/{meeting}/cancel", post(cancel))
-        .route("/v1/meetings/{meeting}/departures", post(record_departure))
-        .route("/v1/meetings/{meeting}/whips", post(declare_whip))
-        .route("/v1/meetings/{meeting}/items/{item}/withdrawal", post(withdraw_item))
-        .route("/v1/meetings/{meeting}/presenters", post(record_presenter))
-        .route("/v1/meetings/{meeting}/exclusions", post(exclude_public))
-        .route("/v1/meetings/{meeting}/exempt-summaries", post(exempt_summary))
-        .route("/v1/meetings/{meeting}/exempt-releases", post(release_exempt))
-        .route("/v1/actions/{seq}/progress", post(progress_action))
-        .route("/v1/actions/{seq}/closure", post(close_action))
-}
-
-fn json_rejection(rejection: JsonRejection) -> ApiError {
+pub(super) fn json_rejection(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let kind = match status {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-media-type",
@@ -169,21 +125,21 @@ async fn run(
         })
     })
     .await?;
-    let events: Vec<_> = recorded
+    let events = recorded
         .outcome
         .events
         .iter()
         .zip(&recorded.decision.events)
-        .map(|(at, (stream, event))| {
-            json!({
-                "seq": at.seq.0, "stream": stream, "stream_version": at.stream_version.0,
-                "event_hash": at.event_hash.to_hex(), "event_type": event.event_type(),
-            })
+        .map(|(at, (stream, event))| Landed {
+            seq: at.seq.0,
+            stream: stream.clone(),
+            stream_version: at.stream_version.0,
+            event_hash: at.event_hash.to_hex(),
+            event_type: event.event_type().to_owned(),
         })
         .collect();
-    let body =
-        json!({ "events": events, "replayed": recorded.outcome.replayed, "tree_size": recorded.outcome.tree_size })
-            .to_string();
+    let answer = Recorded { events, replayed: recorded.outcome.replayed, tree_size: recorded.outcome.tree_size };
+    let body = super::wire::json(answer).0.to_string();
     let etag = recorded.outcome.events.first().map(|e| format!("\"{}\"", e.stream_version.0));
     if let Some(key) = key {
         let first = Reply {
@@ -231,92 +187,43 @@ fn person_id(text: &str) -> ApiResult<PersonId> {
     PersonId::new(text).map_err(|e| ApiError::not_found(format!("no person {text:?}: {e}")))
 }
 
-async fn register_body(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    h: HeaderMap,
-    b: Body<BodyRegistered>,
-) -> ApiResult<Response> {
-    run(s, c, h, None, Command::RegisterBody(body(b)?)).await
+/// A command named by its body alone.
+macro_rules! plain_command {
+    ($name:ident, $wire:ty, |$input:ident| $command:expr) => {
+        pub(super) async fn $name(
+            State(s): State<Arc<AppState>>,
+            Extension(c): Extension<Caller>,
+            h: HeaderMap,
+            b: Body<$wire>,
+        ) -> ApiResult<Response> {
+            let $input = body(b)?;
+            run(s, c, h, None, $command).await
+        }
+    };
 }
 
-async fn appoint_member(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(id): UrlPath<String>,
-    h: HeaderMap,
-    b: Body<MemberAppointed>,
-) -> ApiResult<Response> {
-    let body_id = super::body_id(&id)?;
-    run(s, c, h, None, Command::AppointMember { body: body_id, appointment: body(b)? }).await
-}
-
-async fn register_person(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    h: HeaderMap,
-    b: Body<PersonRegistered>,
-) -> ApiResult<Response> {
-    run(s, c, h, None, Command::RegisterPerson(body(b)?)).await
-}
-
-#[derive(Deserialize)]
-struct JobTitle {
-    job_title: String,
-}
-
-async fn register_officer(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(id): UrlPath<String>,
-    h: HeaderMap,
-    b: Body<JobTitle>,
-) -> ApiResult<Response> {
-    let command =
-        Command::RegisterOfficer(OfficerRegistered { person: person_id(&id)?, job_title: body(b)?.job_title });
-    run(s, c, h, None, command).await
-}
-
-#[derive(Deserialize)]
-struct KeyRegistration {
-    /// Standard base64 of the 32-byte Ed25519 public key.
-    public_key: String,
-    /// Standard base64 of the key's signature over the key registration statement.
-    proof: String,
-}
-
-async fn register_key(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(id): UrlPath<String>,
-    h: HeaderMap,
-    b: Body<KeyRegistration>,
-) -> ApiResult<Response> {
-    let b = body(b)?;
-    let command = Command::RegisterSigningKey(SigningKeyRegistered {
-        person: person_id(&id)?,
-        public_key: decode_base64_array(&b.public_key, "the public key")
-            .map_err(|error| ApiError::invalid(error.to_string()))?,
-        proof: SignatureBytes(
-            decode_base64_array(&b.proof, "the proof").map_err(|error| ApiError::invalid(error.to_string()))?,
-        ),
-    });
-    run(s, c, h, None, command).await
-}
-
-async fn schedule_meeting(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    h: HeaderMap,
-    b: Body<MeetingScheduled>,
-) -> ApiResult<Response> {
-    run(s, c, h, None, Command::ScheduleMeeting(body(b)?)).await
+/// A command on what its path names (a body, a person, an event); not on
+/// a meeting, so without `If-Match`.
+macro_rules! path_command {
+    ($name:ident, $path:ty, $wire:ty, |$at:pat, $input:ident| $command:expr) => {
+        pub(super) async fn $name(
+            State(s): State<Arc<AppState>>,
+            Extension(c): Extension<Caller>,
+            UrlPath($at): UrlPath<$path>,
+            h: HeaderMap,
+            b: Body<$wire>,
+        ) -> ApiResult<Response> {
+            let $input = body(b)?;
+            let command = $command;
+            run(s, c, h, None, command).await
+        }
+    };
 }
 
 /// A command on a meeting: the meeting's stream is the one `If-Match` names.
 macro_rules! meeting_command {
     ($name:ident, $wire:ty, |$meeting:ident, $input:ident| $command:expr) => {
-        async fn $name(
+        pub(super) async fn $name(
             State(s): State<Arc<AppState>>,
             Extension(c): Extension<Caller>,
             UrlPath(id): UrlPath<String>,
@@ -332,192 +239,80 @@ macro_rules! meeting_command {
     };
 }
 
-#[derive(Deserialize)]
-struct Agenda {
-    items: Vec<AgendaItem>,
-}
+plain_command!(register_body, wire::NewBody, |input| input.command());
+plain_command!(register_person, wire::NewPerson, |input| input.command());
+plain_command!(schedule_meeting, wire::NewMeeting, |input| input.command());
 
-#[derive(Deserialize)]
-struct At {
-    at: TimeOfDay,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "as", rename_all = "snake_case")]
-enum AttendAsWire {
-    Member,
-    Substitute { for_member: PersonId },
-    Guest { description: String },
-    Officer { job_title: Option<String> },
-}
-
-#[derive(Deserialize)]
-struct Attendance {
-    person: PersonId,
-    #[serde(flatten)]
-    attend_as: AttendAsWire,
-    #[serde(default)]
-    presiding: bool,
-    arrived_at: Option<TimeOfDay>,
-}
-
-#[derive(Deserialize)]
-struct TakeItem {
-    item: u32,
-    title: Option<String>,
-    kind: Option<ItemKind>,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum VoteWire {
-    None,
-    Counts {
-        #[serde(rename = "for")]
-        for_: u32,
-        against: u32,
-        abstain: u32,
-    },
-    Recorded {
-        #[serde(rename = "for")]
-        for_: Vec<PersonId>,
-        against: Vec<PersonId>,
-        abstain: Vec<PersonId>,
-    },
-}
-
-#[derive(Deserialize)]
-struct Decision {
-    item: u32,
-    text: String,
-    kind: DecisionKind,
-    vote: VoteWire,
-    casting_vote: Option<CastingVote>,
-    mover: Option<PersonId>,
-    seconder: Option<PersonId>,
-}
-
-#[derive(Deserialize)]
-struct Empty {}
-
-#[derive(Deserialize)]
-struct Confirmation {
-    by_meeting: MeetingId,
-    by_item: u32,
-}
-
-#[derive(Deserialize)]
-struct SignatureWire {
-    signer: PersonId,
-    public_key: String,
-    statement: String,
-    signature: String,
-}
-
-#[derive(Deserialize)]
-struct CorrectionWire {
-    target: u64,
-    text: String,
-    by_meeting: MeetingId,
-    by_item: u32,
-    reason: String,
-}
-
-meeting_command!(publish_agenda, Agenda, |meeting, input| Command::PublishAgenda { meeting, items: input.items });
-meeting_command!(open_meeting, At, |meeting, input| Command::OpenMeeting { meeting, at: input.at });
-meeting_command!(record_attendance, Attendance, |meeting, input| Command::RecordAttendance {
-    meeting,
-    person: input.person,
-    attend_as: match input.attend_as {
-        AttendAsWire::Member => AttendAs::Member,
-        AttendAsWire::Substitute { for_member } => AttendAs::Substitute { for_member },
-        AttendAsWire::Guest { description } => AttendAs::Guest { description },
-        AttendAsWire::Officer { job_title } => AttendAs::Officer { job_title },
-    },
-    presiding: input.presiding,
-    arrived_at: input.arrived_at,
-});
-meeting_command!(record_apologies, ApologiesRecorded, |meeting, input| Command::RecordApologies {
-    meeting,
-    apologies: input
-});
-meeting_command!(declare_interest, InterestDeclared, |meeting, input| Command::DeclareInterest {
-    meeting,
-    declaration: input
-});
-meeting_command!(take_item, TakeItem, |meeting, input| Command::TakeItem {
-    meeting,
-    item: input.item,
-    title: input.title,
-    kind: input.kind
-});
-meeting_command!(record_point, PointRecorded, |meeting, input| Command::RecordPoint { meeting, point: input });
-meeting_command!(record_decision, Decision, |meeting, input| Command::RecordDecision {
-    meeting,
-    decision: DecisionInput {
-        item: input.item,
-        text: input.text,
-        kind: input.kind,
-        vote: match input.vote {
-            VoteWire::None => Vote::None,
-            VoteWire::Counts { for_, against, abstain } => Vote::Counts { for_, against, abstain },
-            VoteWire::Recorded { for_, against, abstain } => Vote::Recorded { for_, against, abstain },
-        },
-        casting_vote: input.casting_vote,
-        mover: input.mover,
-        seconder: input.seconder,
-    },
-});
-meeting_command!(agree_action, ActionAgreed, |meeting, input| Command::AgreeAction { meeting, action: input });
-meeting_command!(close_meeting, At, |meeting, input| Command::CloseMeeting { meeting, at: input.at });
-meeting_command!(publish_draft, Empty, |meeting, _input| Command::PublishDraft { meeting });
-meeting_command!(revise_draft, DraftRevised, |meeting, input| Command::ReviseDraft { meeting, revision: input });
-meeting_command!(confirm, Confirmation, |meeting, input| Command::ConfirmMinutes {
-    meeting,
-    by_meeting: input.by_meeting,
-    by_item: input.by_item
-});
-meeting_command!(correct, CorrectionWire, |meeting, input| Command::CorrectMinutes {
-    meeting,
-    target: Seq(input.target),
-    text: input.text,
-    by_meeting: input.by_meeting,
-    by_item: input.by_item,
-    reason: input.reason,
-});
-
-#[derive(Deserialize)]
-struct PaperWire {
-    reference: String,
-    title: String,
-    /// BLAKE3 of the paper, hex, as `POST /v1/papers` returned it.
-    content_hash: String,
-    size_bytes: u64,
-    media_type: String,
-    item: Option<u32>,
-}
-
-/// Attaches an uploaded paper: the file must be stored (and so on stable
-/// storage) before the event that names it is appended.
-async fn attach_paper(
+pub(super) async fn appoint_member(
     State(s): State<Arc<AppState>>,
     Extension(c): Extension<Caller>,
     UrlPath(id): UrlPath<String>,
     h: HeaderMap,
-    b: Body<PaperWire>,
+    b: Body<wire::Appointment>,
+) -> ApiResult<Response> {
+    let body_id = super::body_id(&id)?;
+    run(s, c, h, None, body(b)?.command(body_id)).await
+}
+
+path_command!(change_member_role, (String, String), wire::RoleChange, |(body_id, person), input| input
+    .command(super::body_id(&body_id)?, person_id(&person)?));
+path_command!(member_left, (String, String), wire::Leaving, |(body_id, person), input| input
+    .command(super::body_id(&body_id)?, person_id(&person)?));
+path_command!(register_officer, String, wire::Officer, |id, input| input.command(person_id(&id)?));
+path_command!(register_key, String, wire::KeyRegistration, |id, input| input.command(person_id(&id)?)?);
+path_command!(revoke_key, String, wire::KeyRevocation, |id, input| input.command(person_id(&id)?)?);
+path_command!(progress_action, u64, wire::ActionNote, |seq, input| input.progress(seq));
+path_command!(close_action, u64, wire::ActionNote, |seq, input| input.close(seq));
+path_command!(redact, u64, wire::Redaction, |seq, input| input.command(seq));
+
+meeting_command!(reschedule, wire::Reschedule, |meeting, input| input.command(meeting));
+meeting_command!(cancel, wire::Reason, |meeting, input| input.cancel(meeting));
+meeting_command!(publish_agenda, wire::Agenda, |meeting, input| input.command(meeting));
+meeting_command!(open_meeting, wire::At, |meeting, input| input.open(meeting));
+meeting_command!(record_attendance, wire::Attendance, |meeting, input| input.command(meeting));
+meeting_command!(record_departure, wire::Departure, |meeting, input| input.command(meeting));
+meeting_command!(record_apologies, wire::Apologies, |meeting, input| input.command(meeting));
+meeting_command!(declare_interest, wire::Declaration, |meeting, input| input.command(meeting));
+meeting_command!(declare_whip, wire::Whip, |meeting, input| input.command(meeting));
+meeting_command!(take_item, wire::TakeItem, |meeting, input| input.command(meeting));
+meeting_command!(record_presenter, wire::Presenter, |meeting, input| input.command(meeting));
+meeting_command!(record_point, wire::Point, |meeting, input| input.command(meeting));
+meeting_command!(record_decision, wire::Decision, |meeting, input| input.command(meeting));
+meeting_command!(agree_action, wire::Action, |meeting, input| input.command(meeting));
+meeting_command!(exclude_public, wire::Exclusion, |meeting, input| input.command(meeting));
+meeting_command!(exempt_summary, wire::ExemptSummary, |meeting, input| input.command(meeting));
+meeting_command!(release_exempt, wire::ExemptRelease, |meeting, input| input.command(meeting));
+meeting_command!(close_meeting, wire::At, |meeting, input| input.close(meeting));
+meeting_command!(publish_draft, wire::Empty, |meeting, _input| Command::PublishDraft { meeting });
+meeting_command!(revise_draft, wire::DraftRevision, |meeting, input| input.command(meeting));
+meeting_command!(confirm, wire::Confirmation, |meeting, input| input.command(meeting));
+meeting_command!(sign, wire::Signature, |meeting, input| input.command(meeting)?);
+meeting_command!(correct, wire::Correction, |meeting, input| input.command(meeting));
+
+pub(super) async fn withdraw_item(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath((id, item)): UrlPath<(String, u32)>,
+    h: HeaderMap,
+    b: Body<wire::Reason>,
 ) -> ApiResult<Response> {
     let meeting = meeting_id(&id)?;
-    let wire = body(b)?;
-    let content_hash = blake3::Hash::from_hex(&wire.content_hash)
-        .map_err(|_| ApiError::invalid("content_hash must be 64 hexadecimal digits"))?;
-    let paper = PaperAttached {
-        reference: wire.reference,
-        title: wire.title,
-        content_hash: *content_hash.as_bytes(),
-        size_bytes: wire.size_bytes,
-        media_type: wire.media_type,
-        item: wire.item,
-    };
+    let input = body(b)?;
+    let stream = meeting.stream();
+    run(s, c, h, Some(stream), input.withdraw(meeting, item)).await
+}
+
+/// Attaches an uploaded paper: the file must be stored (and so on stable
+/// storage) before the event that names it is appended.
+pub(super) async fn attach_paper(
+    State(s): State<Arc<AppState>>,
+    Extension(c): Extension<Caller>,
+    UrlPath(id): UrlPath<String>,
+    h: HeaderMap,
+    b: Body<wire::Paper>,
+) -> ApiResult<Response> {
+    let meeting = meeting_id(&id)?;
+    let paper = body(b)?.attached()?;
     let stored = crate::domain::papers::paper_path(&s.data, &blake3::Hash::from_bytes(paper.content_hash));
     match std::fs::metadata(&stored) {
         Ok(metadata) if metadata.len() == paper.size_bytes => {}
@@ -553,172 +348,4 @@ fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::new();
     std::fs::File::open(path)?.take(crate::domain::papers::PAPER_HEAD_BYTES as u64).read_to_end(&mut head)?;
     Ok(head)
-}
-
-async fn sign(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(id): UrlPath<String>,
-    h: HeaderMap,
-    b: Body<SignatureWire>,
-) -> ApiResult<Response> {
-    let meeting = meeting_id(&id)?;
-    let input = body(b)?;
-    let command = Command::SignMinutes {
-        meeting: meeting.clone(),
-        signer: input.signer,
-        public_key: decode_base64_array(&input.public_key, "the public key")
-            .map_err(|error| ApiError::invalid(error.to_string()))?,
-        statement: input.statement,
-        signature: SignatureBytes(
-            decode_base64_array(&input.signature, "the signature")
-                .map_err(|error| ApiError::invalid(error.to_string()))?,
-        ),
-    };
-    run(s, c, h, Some(meeting.stream()), command).await
-}
-
-#[derive(Deserialize)]
-struct RoleChange {
-    role: MemberRole,
-    from: Date,
-}
-
-#[derive(Deserialize)]
-struct FromDate {
-    from: Date,
-}
-
-async fn change_member_role(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath((body_text, person)): UrlPath<(String, String)>,
-    h: HeaderMap,
-    b: Body<RoleChange>,
-) -> ApiResult<Response> {
-    let input = body(b)?;
-    let body_id = super::body_id(&body_text)?;
-    let change = MemberRoleChanged { person: person_id(&person)?, role: input.role, from: input.from };
-    run(s, c, h, None, Command::ChangeMemberRole { body: body_id, change }).await
-}
-
-async fn member_left(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath((body_text, person)): UrlPath<(String, String)>,
-    h: HeaderMap,
-    b: Body<FromDate>,
-) -> ApiResult<Response> {
-    let input = body(b)?;
-    let body_id = super::body_id(&body_text)?;
-    let left = MemberLeft { person: person_id(&person)?, from: input.from };
-    run(s, c, h, None, Command::RecordMemberLeft { body: body_id, left }).await
-}
-
-#[derive(Deserialize)]
-struct KeyRevocation {
-    public_key: String,
-    reason: String,
-}
-
-async fn revoke_key(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(person): UrlPath<String>,
-    h: HeaderMap,
-    b: Body<KeyRevocation>,
-) -> ApiResult<Response> {
-    let input = body(b)?;
-    let command = Command::RevokeSigningKey(SigningKeyRevoked {
-        person: person_id(&person)?,
-        public_key: decode_base64_array(&input.public_key, "the public key")
-            .map_err(|error| ApiError::invalid(error.to_string()))?,
-        reason: input.reason,
-    });
-    run(s, c, h, None, command).await
-}
-
-#[derive(Deserialize)]
-struct Reason {
-    reason: String,
-}
-
-meeting_command!(reschedule, MeetingRescheduled, |meeting, input| Command::RescheduleMeeting {
-    meeting,
-    change: input
-});
-meeting_command!(cancel, Reason, |meeting, input| Command::CancelMeeting { meeting, reason: input.reason });
-meeting_command!(record_departure, DepartureRecorded, |meeting, input| Command::RecordDeparture {
-    meeting,
-    departure: input
-});
-meeting_command!(declare_whip, WhipDeclared, |meeting, input| Command::DeclareWhip { meeting, whip: input });
-meeting_command!(record_presenter, PresenterRecorded, |meeting, input| Command::RecordPresenter {
-    meeting,
-    presenter: input
-});
-meeting_command!(exclude_public, PublicExcluded, |meeting, input| Command::ExcludePublic { meeting, exclusion: input });
-meeting_command!(exempt_summary, ExemptSummaryRecorded, |meeting, input| Command::RecordExemptSummary {
-    meeting,
-    summary: input
-});
-meeting_command!(release_exempt, ExemptReleased, |meeting, input| Command::ReleaseExempt { meeting, release: input });
-
-async fn withdraw_item(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath((id, item)): UrlPath<(String, u32)>,
-    h: HeaderMap,
-    b: Body<Reason>,
-) -> ApiResult<Response> {
-    let meeting = meeting_id(&id)?;
-    let withdrawal = ItemWithdrawn { item, reason: body(b)?.reason };
-    let stream = meeting.stream();
-    run(s, c, h, Some(stream), Command::WithdrawItem { meeting, withdrawal }).await
-}
-
-#[derive(Deserialize)]
-struct ActionNote {
-    note: String,
-    meeting: Option<MeetingId>,
-}
-
-async fn progress_action(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(seq): UrlPath<u64>,
-    h: HeaderMap,
-    b: Body<ActionNote>,
-) -> ApiResult<Response> {
-    let input = body(b)?;
-    let command =
-        Command::ProgressAction(ActionProgressed { action: Seq(seq), note: input.note, meeting: input.meeting });
-    run(s, c, h, None, command).await
-}
-
-async fn close_action(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(seq): UrlPath<u64>,
-    h: HeaderMap,
-    b: Body<ActionNote>,
-) -> ApiResult<Response> {
-    let input = body(b)?;
-    let command = Command::CloseAction(ActionClosed { action: Seq(seq), note: input.note, meeting: input.meeting });
-    run(s, c, h, None, command).await
-}
-
-#[derive(Deserialize)]
-struct Redaction {
-    legal_basis: String,
-}
-
-async fn redact(
-    State(s): State<Arc<AppState>>,
-    Extension(c): Extension<Caller>,
-    UrlPath(seq): UrlPath<u64>,
-    h: HeaderMap,
-    b: Body<Redaction>,
-) -> ApiResult<Response> {
-    run(s, c, h, None, Command::Redact { target: Seq(seq), legal_basis: body(b)?.legal_basis }).await
 }

@@ -10,13 +10,13 @@
 pub mod commands;
 pub mod openapi;
 pub mod papers;
+pub mod wire;
 
 use std::sync::Arc;
 
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Extension, Json, Router};
 use minutebook_catalogue::{BodyId, MeetingId};
 use minutebook_log::{merkle, Event, Payload, Seq};
@@ -24,8 +24,11 @@ use minutebook_projections::record::Record;
 use minutebook_projections::time::{minutes_record_at, At, MinutesSources};
 use minutebook_projections::view::{self, Audience};
 use minutebook_projections::{registers, render};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use wire::responses as answer;
+
+use self::wire::json;
 
 use super::point_in_time;
 use super::problem::{blocking, ApiError, ApiResult};
@@ -35,37 +38,10 @@ use crate::policy::views::event_view;
 use crate::policy::{reads, visibility};
 
 /// Every route of the API, without the layers `http::router` puts around
-/// them (papers have their own time limit: see `papers::routes`).
+/// them (papers have their own time limit: see `papers::routes`), from
+/// the one table of operations (`openapi::OPERATIONS`).
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
-        .route("/v1/checkpoint", get(checkpoint))
-        .route("/v1/log/key", get(log_key))
-        .route("/v1/bodies", get(bodies))
-        .route("/v1/bodies/{body}", get(body))
-        .route("/v1/people", get(people))
-        .route("/v1/people/{person}", get(person))
-        .route("/v1/meetings/{meeting}", get(meeting))
-        .route("/v1/meetings/{meeting}/items/{item}", get(meeting_item))
-        .route("/v1/streams/{stream}/events", get(stream_events))
-        .route("/v1/checkpoints", get(checkpoints))
-        .route("/v1/bodies/{body}/meetings", get(body_meetings))
-        .route("/v1/bodies/{body}/actions", get(body_actions))
-        .route("/v1/bodies/{body}/registers/{register}", get(body_register))
-        .route("/v1/bodies/{body}/minutes/{number}", get(find_minute))
-        .route("/v1/meetings/{meeting}/minutes", get(minutes))
-        .route("/v1/meetings/{meeting}/trail", get(meeting_trail))
-        .route("/v1/meetings/{meeting}/statement", get(statement))
-        .route("/v1/events", get(events))
-        .route("/v1/events/live", get(live))
-        .route("/v1/events/{seq}", get(event))
-        .route("/v1/proofs/inclusion", get(inclusion))
-        .route("/v1/proofs/consistency", get(consistency))
-        .route("/v1/export", get(export))
-        .merge(commands::routes())
-        .route("/v1/tokens", axum::routing::post(create_token))
-        .route("/v1/tokens/{id}", axum::routing::delete(revoke_token))
+    openapi::routes(false)
 }
 
 /// Most events one page of `/v1/events` returns.
@@ -125,12 +101,18 @@ async fn with_record<T: Send + 'static>(
 
 async fn bodies(State(state): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
     with_record(&state, |record| {
-        let bodies: Vec<_> = record
+        let bodies = record
             .bodies
             .values()
-            .map(|b| json!({"id": b.id, "name": b.name, "kind": format!("{:?}", b.kind), "timezone": b.timezone, "quorum": b.quorum}))
+            .map(|b| answer::BodySummary {
+                id: b.id.to_string(),
+                name: b.name.clone(),
+                kind: b.kind.into(),
+                timezone: b.timezone.clone(),
+                quorum: b.quorum,
+            })
             .collect();
-        Ok(Json(json!({ "bodies": bodies })))
+        Ok(json(answer::Bodies { bodies }))
     })
     .await
 }
@@ -139,20 +121,26 @@ async fn body(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String>) 
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         let body = record.bodies.get(&id).ok_or_else(|| ApiError::not_found(format!("no body {id} is registered")))?;
-        let members: Vec<_> = body
+        let members = body
             .tenures
             .iter()
-            .map(|t| {
-                json!({
-                    "person": t.person, "name": view::name_of(record, &t.person), "role": t.role.title(),
-                    "from": t.from.to_string(), "until": t.until.map(|d| d.to_string()),
-                })
+            .map(|t| answer::Member {
+                person: t.person.to_string(),
+                name: view::name_of(record, &t.person),
+                role: t.role.title().to_owned(),
+                from: t.from.to_string(),
+                until: t.until.map(|d| d.to_string()),
             })
             .collect();
-        Ok(Json(json!({
-            "id": body.id, "name": body.name, "kind": format!("{:?}", body.kind), "timezone": body.timezone,
-            "quorum": body.quorum, "next_minute": body.next_minute, "members": members,
-        })))
+        Ok(json(answer::Body {
+            id: body.id.to_string(),
+            name: body.name.clone(),
+            kind: body.kind.into(),
+            timezone: body.timezone.clone(),
+            quorum: body.quorum,
+            next_minute: body.next_minute,
+            members,
+        }))
     })
     .await
 }
@@ -161,23 +149,44 @@ fn known_body<'r>(record: &'r Record, id: &BodyId) -> ApiResult<&'r minutebook_p
     record.bodies.get(id).ok_or_else(|| ApiError::not_found(format!("no body {id} is registered")))
 }
 
-fn person_json(record: &Record, p: &minutebook_projections::record::Person) -> serde_json::Value {
-    json!({
-        "id": p.id, "name": p.name, "title": p.title, "organisation": p.organisation, "job_title": p.job_title,
-        "display_name": p.display_name(), "redacted": p.redacted,
-        "keys": p.keys.iter().map(|k| json!({
-            "public_key": minutebook_log::hex(&k.public_key), "registered_at": k.registered_at.0,
-            "revoked_at": k.revoked_at.map(|s| s.0),
-        })).collect::<Vec<_>>(),
-        "memberships": record.bodies.values().flat_map(|b| b.tenures.iter().filter(|t| t.person == p.id).map(move |t| json!({
-            "body": b.id, "role": t.role.title(), "from": t.from.to_string(), "until": t.until.map(|d| d.to_string()),
-        }))).collect::<Vec<_>>(),
-    })
+fn person_answer(record: &Record, p: &minutebook_projections::record::Person) -> answer::Person {
+    let keys = p
+        .keys
+        .iter()
+        .map(|k| answer::Key {
+            public_key: minutebook_log::hex(&k.public_key),
+            registered_at: k.registered_at.0,
+            revoked_at: k.revoked_at.map(|s| s.0),
+        })
+        .collect();
+    let memberships = record
+        .bodies
+        .values()
+        .flat_map(|b| {
+            b.tenures.iter().filter(|t| t.person == p.id).map(move |t| answer::Membership {
+                body: b.id.to_string(),
+                role: t.role.title().to_owned(),
+                from: t.from.to_string(),
+                until: t.until.map(|d| d.to_string()),
+            })
+        })
+        .collect();
+    answer::Person {
+        id: p.id.to_string(),
+        name: p.name.clone(),
+        title: p.title.clone(),
+        organisation: p.organisation.clone(),
+        job_title: p.job_title.clone(),
+        display_name: p.display_name(),
+        redacted: p.redacted.clone(),
+        keys,
+        memberships,
+    }
 }
 
 async fn people(State(state): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
     with_record(&state, |record| {
-        Ok(Json(json!({ "people": record.people.values().map(|p| person_json(record, p)).collect::<Vec<_>>() })))
+        Ok(json(answer::People { people: record.people.values().map(|p| person_answer(record, p)).collect() }))
     })
     .await
 }
@@ -191,7 +200,7 @@ async fn person(
             .people
             .get(id.as_str())
             .ok_or_else(|| ApiError::not_found(format!("no person {id:?} is registered")))?;
-        Ok(Json(person_json(record, person)))
+        Ok(json(person_answer(record, person)))
     })
     .await
 }
@@ -200,13 +209,26 @@ async fn meeting(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<String
     let id = meeting_id(&id)?;
     with_record(&state, move |record| {
         let meeting = known_meeting(record, &id)?;
-        let body = json!({
-            "id": meeting.id, "body": meeting.body, "date": meeting.date.to_string(), "start": meeting.start.to_string(),
-            "venue": meeting.venue, "status": view::status(meeting), "banner": view::status(meeting).banner(),
-            "agenda": meeting.agenda.iter().map(|a| json!({"number": a.number, "title": a.title, "kind": a.kind.name()})).collect::<Vec<_>>(),
-            "stream_version": record.stream_version(&id.stream()).0,
-        });
-        let mut response = Json(body).into_response();
+        let body = answer::Meeting {
+            id: meeting.id.to_string(),
+            body: meeting.body.to_string(),
+            date: meeting.date.to_string(),
+            start: meeting.start.to_string(),
+            venue: meeting.venue.clone(),
+            status: view::status(meeting),
+            banner: view::status(meeting).banner().to_owned(),
+            agenda: meeting
+                .agenda
+                .iter()
+                .map(|a| answer::AgendaLine {
+                    number: a.number,
+                    title: a.title.clone(),
+                    kind: a.kind.name().to_owned(),
+                })
+                .collect(),
+            stream_version: record.stream_version(&id.stream()).0,
+        };
+        let mut response = json(body).into_response();
         let etag = format!("\"{}\"", record.stream_version(&id.stream()).0);
         response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).expect("a number"));
         Ok(response)
@@ -231,8 +253,8 @@ async fn meeting_item(
                 "meeting {id} has not taken agenda item {item}, or its minutes are not published"
             ))
         })?;
-        let declarations: Vec<_> = minutes.declarations.iter().filter(|d| d.item == item).collect();
-        Ok(Json(json!({ "meeting": id, "item": found, "declarations": declarations })))
+        let declarations = minutes.declarations.iter().filter(|d| d.item == item).collect();
+        Ok(json(answer::Item { meeting: id.to_string(), item: found, declarations }))
     })
     .await
 }
@@ -259,15 +281,18 @@ async fn stream_events(
         let events = state.recorder.log().read_stream(&stream, from, limit).map_err(ApiError::log_read)?;
         let next = events.last().map(|e| e.envelope.stream_version().0 + 1);
         let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
-        Ok(Json(json!({ "stream": stream, "events": events, "next": next })))
+        Ok(json(answer::StreamEvents { stream, events, next }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct CheckpointQuery {
+    /// The least tree size.
     from: Option<u64>,
+    /// The greatest tree size: the log's size unless given.
     to: Option<u64>,
+    #[schemars(range(min = 1, max = PAGE_EVENTS_MAX))]
     limit: Option<usize>,
 }
 
@@ -277,7 +302,7 @@ const HTTP_EXPORT_EVENTS_MAX: u64 = 50_000;
 /// When a client refused for want of capacity is told to try again, in seconds.
 pub const RETRY_AFTER_BUSY_SECONDS: u64 = 5;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ExportQuery {
     meeting: Option<String>,
     body: Option<String>,
@@ -356,9 +381,11 @@ async fn checkpoints(
         let (from, to) = (query.from.unwrap_or(0), query.to.unwrap_or_else(|| log.len()));
         let notes = log.checkpoints(from, to, limit).map_err(ApiError::log_read)?;
         let next = notes.last().map(|c| c.checkpoint.tree_size + 1).filter(|next| *next <= to);
-        let notes: Vec<_> =
-            notes.iter().map(|c| json!({"tree_size": c.checkpoint.tree_size, "note": c.note})).collect();
-        Ok(Json(json!({ "checkpoints": notes, "next": next })))
+        let checkpoints = notes
+            .iter()
+            .map(|c| answer::Checkpoint { tree_size: c.checkpoint.tree_size, note: c.note.clone() })
+            .collect();
+        Ok(json(answer::Checkpoints { checkpoints, next }))
     })
     .await
 }
@@ -383,7 +410,7 @@ async fn body_meetings(
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         known_body(record, &id)?;
-        Ok(Json(json!({ "meetings": registers::body_meetings(record, &id) })))
+        Ok(json(answer::BodyMeetings { meetings: registers::body_meetings(record, &id) }))
     })
     .await
 }
@@ -395,7 +422,7 @@ async fn body_actions(
     let id = body_id(&id)?;
     with_record(&state, move |record| {
         known_body(record, &id)?;
-        Ok(Json(json!({ "actions": reads::actions(record, &id) })))
+        Ok(json(answer::Actions { actions: reads::actions(record, &id) }))
     })
     .await
 }
@@ -410,17 +437,19 @@ async fn body_register(
         known_body(record, &id)?;
         let public = caller.role == Role::Public;
         let value = match register.as_str() {
-            "attendance" => json!({ "attendance": reads::attendance(record, &id, public) }),
-            "declarations" => json!({ "declarations": reads::declarations(record, &id, public) }),
-            "flagged-votes" => json!({ "flagged_votes": reads::flagged_votes(record, &id, public) }),
-            "inquorate" => json!({ "inquorate": reads::inquorate(record, &id, public) }),
+            "attendance" => answer::Register::Attendance { attendance: reads::attendance(record, &id, public) },
+            "declarations" => answer::Register::Declarations { declarations: reads::declarations(record, &id, public) },
+            "flagged-votes" => {
+                answer::Register::FlaggedVotes { flagged_votes: reads::flagged_votes(record, &id, public) }
+            }
+            "inquorate" => answer::Register::Inquorate { inquorate: reads::inquorate(record, &id, public) },
             other => {
                 return Err(ApiError::not_found(format!(
                     "no register {other:?}: there are attendance, declarations, flagged-votes and inquorate"
                 )))
             }
         };
-        Ok(Json(value))
+        Ok(json(value))
     })
     .await
 }
@@ -434,12 +463,12 @@ async fn find_minute(
         known_body(record, &id)?;
         let (meeting, item) = registers::find_minute(record, &id, number)
             .ok_or_else(|| ApiError::not_found(format!("{id} has no minute {number}")))?;
-        Ok(Json(json!({ "body": id, "minute": number, "meeting": meeting, "item": item })))
+        Ok(json(answer::MinuteFound { body: id.to_string(), minute: number, meeting: meeting.to_string(), item }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct AtQuery {
     at: Option<String>,
 }
@@ -523,7 +552,7 @@ async fn minutes(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct TrailQuery {
     item: Option<u32>,
 }
@@ -550,7 +579,7 @@ async fn meeting_trail(
                 return Err(ApiError::not_found(format!("the record of meeting {id} is not published yet")))
             }
         };
-        Ok(Json(json!({ "meeting": id, "trail": entries })))
+        Ok(json(answer::Trail { meeting: id.to_string(), trail: entries }))
     })
     .await
 }
@@ -568,9 +597,12 @@ async fn statement(State(state): State<Arc<AppState>>, UrlPath(id): UrlPath<Stri
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct PageQuery {
+    /// The position (for a stream, the stream version) to read from.
     from: Option<u64>,
+    /// How many events at most: 100 unless given.
+    #[schemars(range(min = 1, max = PAGE_EVENTS_MAX))]
     limit: Option<usize>,
 }
 
@@ -591,7 +623,7 @@ async fn events(
         let events = state.recorder.log().read(from, limit).map_err(ApiError::log)?;
         let next = events.last().map(|e| e.envelope.seq().0 + 1);
         let events: Vec<_> = events.iter().map(|e| event_json(record, &caller, e)).collect();
-        Ok(Json(json!({ "events": events, "next": next })))
+        Ok(json(answer::Events { events, next }))
     })
     .await
 }
@@ -613,12 +645,6 @@ async fn event(
     .await
 }
 
-#[derive(Deserialize)]
-struct NewToken {
-    role: String,
-    person: Option<String>,
-}
-
 fn admin_only(caller: &Caller) -> ApiResult<()> {
     match caller.role {
         Role::Admin => Ok(()),
@@ -633,10 +659,10 @@ fn admin_only(caller: &Caller) -> ApiResult<()> {
 async fn create_token(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
-    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<wire::requests::NewToken>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
     admin_only(&caller)?;
-    let Json(new) = body.map_err(|r| ApiError::new(r.status(), "invalid", r.body_text()))?;
+    let Json(new) = body.map_err(commands::json_rejection)?;
     let role = Role::parse(&new.role).map_err(|error| ApiError::invalid(error.to_string()))?;
     if let Some(person) = &new.person {
         minutebook_catalogue::PersonId::new(person).map_err(ApiError::invalid)?;
@@ -646,8 +672,8 @@ async fn create_token(
     }
     let (token, record) =
         blocking(move || state.tokens.create(role, new.person.as_deref()).map_err(ApiError::internal)).await?;
-    let body = json!({ "token": token, "id": record.id, "role": role.name(), "person": record.person });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let body = answer::Token { token, id: record.id, role: role.name().to_owned(), person: record.person };
+    Ok((StatusCode::CREATED, json(body)).into_response())
 }
 
 async fn revoke_token(
@@ -660,7 +686,7 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct LiveQuery {
     from: Option<u64>,
 }
@@ -736,7 +762,7 @@ async fn live(
     Ok(axum::response::sse::Sse::new(stream).keep_alive(axum::response::sse::KeepAlive::default()).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct InclusionQuery {
     seq: u64,
     size: Option<u64>,
@@ -756,16 +782,20 @@ async fn inclusion(
         let proof = log.inclusion_proof(Seq(q.seq), size).map_err(ApiError::log_read)?;
         let root = log.root(size).map_err(ApiError::log_read)?;
         let checkpoint = log.checkpoint(size).map_err(ApiError::log)?.map(|c| c.note);
-        Ok(Json(json!({
-            "leaf_index": q.seq, "tree_size": size, "event_hash": event.hash.to_hex(),
-            "leaf_hash": merkle::leaf_hash(&event.hash).to_hex(), "root": root.to_hex(),
-            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(), "checkpoint": checkpoint,
-        })))
+        Ok(json(answer::Inclusion {
+            leaf_index: q.seq,
+            tree_size: size,
+            event_hash: event.hash.to_hex(),
+            leaf_hash: merkle::leaf_hash(&event.hash).to_hex(),
+            root: root.to_hex(),
+            proof: proof.iter().map(|h| h.to_hex()).collect(),
+            checkpoint,
+        }))
     })
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct ConsistencyQuery {
     from: u64,
     size: Option<u64>,
@@ -781,10 +811,13 @@ async fn consistency(
         let proof = log.consistency_proof(q.from, size).map_err(ApiError::log_read)?;
         let old_root = log.root(q.from).map_err(ApiError::log_read)?;
         let new_root = log.root(size).map_err(ApiError::log_read)?;
-        Ok(Json(json!({
-            "old_size": q.from, "new_size": size, "old_root": old_root.to_hex(), "new_root": new_root.to_hex(),
-            "proof": proof.iter().map(|h| h.to_hex()).collect::<Vec<_>>(),
-        })))
+        Ok(json(answer::Consistency {
+            old_size: q.from,
+            new_size: size,
+            old_root: old_root.to_hex(),
+            new_root: new_root.to_hex(),
+            proof: proof.iter().map(|h| h.to_hex()).collect(),
+        }))
     })
     .await
 }

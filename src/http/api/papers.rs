@@ -11,25 +11,23 @@ use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Extension, Router};
-use serde_json::json;
 
 use crate::domain::papers::{self, paper_path, store};
 use crate::http::problem::{blocking, ApiError, ApiResult};
 use crate::http::state::AppState;
-use crate::http::transport;
 use crate::policy::tokens::{Caller, Role};
 
 /// Largest paper accepted, in bytes.
 pub const PAPER_BYTES_MAX: usize = 50 * 1024 * 1024;
+
+/// The papers' routes, from the table of operations; an upload takes a
+/// body up to `PAPER_BYTES_MAX`.
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
-        .route("/v1/papers", post(upload).layer(transport::body_limit(PAPER_BYTES_MAX)))
-        .route("/v1/papers/{hash}", get(download))
+    super::openapi::routes(true)
 }
 
-async fn upload(
+pub(super) async fn upload(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
@@ -60,15 +58,19 @@ async fn upload(
     let data = state.data.clone();
     let (hash, created) = blocking(move || store(&data, &bytes).map_err(ApiError::internal)).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    let body = json!({ "content_hash": hash.to_hex().as_str(), "size_bytes": size_of(&state.data, &hash), "media_type": media_type });
-    Ok((status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+    let body = super::wire::responses::Uploaded {
+        content_hash: hash.to_hex().to_string(),
+        size_bytes: size_of(&state.data, &hash),
+        media_type,
+    };
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], super::wire::json(body).0.to_string()).into_response())
 }
 
 fn size_of(data: &Path, hash: &blake3::Hash) -> u64 {
     std::fs::metadata(paper_path(data, hash)).map_or(0, |m| m.len())
 }
 
-async fn download(
+pub(super) async fn download(
     State(state): State<Arc<AppState>>,
     Extension(caller): Extension<Caller>,
     UrlPath(hex): UrlPath<String>,
