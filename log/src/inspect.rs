@@ -25,8 +25,8 @@ use crate::log::{
     check_format, frame_batch, genesis, read_signer, take_lock, LogReader, Shared, JOURNAL_KEY_CONTEXT, LOCK_FILE,
     LOG_PUBLIC_KEY_FILE,
 };
+use crate::report::Problem;
 use crate::store::{KeyValue, MemStore, Store, JOURNAL_FILE, SLED_DIR};
-use crate::verify::Problem;
 
 /// A data directory opened for reading only, and what reading its journal
 /// and comparing its store found.

@@ -18,6 +18,7 @@ pub mod limits;
 mod log;
 pub mod merkle;
 pub mod portable;
+mod report;
 pub mod store;
 pub mod types;
 mod verify;
@@ -82,5 +83,5 @@ pub use crate::log::{
     SignedCheckpoint, Subscription, DATA_FORMAT_VERSION, DISK_FREE_BYTES_MIN, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE,
     LOG_PUBLIC_KEY_FILE, QUARANTINE_DIR, SPACE_RESERVE_BYTES, SPACE_RESERVE_FILE, STORED_NODE_LEVEL_MIN,
 };
+pub use crate::report::{Problem, VerifyReport};
 pub use crate::types::*;
-pub use crate::verify::{Problem, VerifyReport};

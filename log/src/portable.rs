@@ -14,8 +14,8 @@ use crate::checkpoint::Checkpoint;
 use crate::envelope::{payload_hash, Envelope};
 use crate::log::{Event, Payload};
 use crate::merkle;
+use crate::report::Problem;
 use crate::types::*;
-use crate::verify::Problem;
 
 /// What a carried event holds in its payload's place.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,36 +16,8 @@ use crate::keys;
 use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
 use crate::log::{payload_span, LogReader, STORED_NODE_LEVEL_MIN};
 use crate::merkle::{self, Frontier};
+use crate::report::{Problem, VerifyReport};
 use crate::types::*;
-
-/// The first inconsistency found: where, what, what was expected and found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub seq: Option<Seq>,
-    pub what: String,
-    pub expected: String,
-    pub found: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(seq) = self.seq {
-            write!(f, "event {}: ", seq.0)?;
-        }
-        write!(f, "{}: expected {}, found {}", self.what, self.expected, self.found)
-    }
-}
-
-/// What a verification pass covered, and the first problem if any.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifyReport {
-    pub n_events: u64,
-    pub n_redacted: u64,
-    pub n_streams: u64,
-    pub n_checkpoints: u64,
-    pub root: TreeHash,
-    pub problem: Option<Problem>,
-}
 
 /// Events verified between two progress reports.
 const PROGRESS_EVENTS: u64 = 65_536;

@@ -1,7 +1,41 @@
 //! The applier: applies durable groups to the store in order, makes them
 //! visible to readers, scrubs redacted payloads, flushes the store.
 
-use super::*;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::codec::Scrub;
+use crate::error::Result;
+use crate::store::WriteBatch;
+use crate::types::Seq;
+
+use super::append::AppendOutcome;
+use super::directory::scrub_payloads;
+use super::shared::{fail, Shared};
+
+/// The store is flushed once this many journal bytes were written since its
+/// last flush, and whenever the writer is idle, so that a reopen has little
+/// to apply again.
+const FLUSH_JOURNAL_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What the writer hands the applier.
+pub(super) enum ToApplier {
+    Group(DurableGroup),
+    /// The writer is idle: make the store durable.
+    Flush,
+}
+
+/// A group whose frame is on stable storage: its appenders are answered,
+/// then it is applied to the store.
+pub(super) struct DurableGroup {
+    pub(super) batch: WriteBatch,
+    pub(super) len: u64,
+    /// The end of the group's frame in the journal.
+    pub(super) journal_end: u64,
+    pub(super) frame_bytes: u64,
+    pub(super) replies: Vec<(SyncSender<Result<AppendOutcome>>, AppendOutcome)>,
+    pub(super) scrubs: Vec<(Seq, Scrub)>,
+}
 
 /// Applies durable groups to the store in order, makes them visible to
 /// readers, scrubs redacted payloads, and flushes the store now and then.

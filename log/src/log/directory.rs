@@ -2,7 +2,35 @@
 //! recovering the store from the journal, torn writes and scrubs, and the
 //! free space appends need.
 
-use super::*;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::checkpoint::{Checkpoint, NoteSigner};
+use crate::codec::{decode, encode, store_io, Head, PayloadRef, Scrub, SALT_BYTES};
+use crate::envelope::{stored_payload_hash, Envelope};
+use crate::error::{Error, Result};
+use crate::journal::{all_zero_in_a_sector, FrameAt};
+use crate::keys;
+use crate::limits::EVENT_PAYLOAD_BYTES_MAX;
+use crate::merkle;
+use crate::store::{Store, WriteBatch};
+use crate::types::{EventHash, Seq};
+
+use super::stored::read_record;
+
+/// The data directory format this code writes and reads.
+pub const DATA_FORMAT_VERSION: u32 = 1;
+pub const FORMAT_FILE: &str = "FORMAT";
+pub const LOCK_FILE: &str = "LOCK";
+pub const LOG_KEY_FILE: &str = "log.key";
+pub const LOG_PUBLIC_KEY_FILE: &str = "log.pub";
+pub(super) const FORMAT_PREFIX: &str = "minutebook data directory format ";
+
+/// Context of the key that authenticates journal frames.
+pub(crate) const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
 
 pub(super) fn write_new_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let context = format!("writing {}", path.display());

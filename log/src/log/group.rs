@@ -1,21 +1,26 @@
 //! One group commit being staged on top of the committed log: checks of
 //! each request against the log and the group so far, and the staged writes.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
 
-/// A stream's last index chunk, as staged.
-pub(super) struct StreamTail {
-    pub(super) chunk_idx: u32,
-    pub(super) seqs: Vec<u64>,
-    /// The last chunk has changes not yet put in the batch.
-    pub(super) dirty: bool,
-}
+use crate::codec::{encode, store_io, Head, PayloadRef, Record, Scrub, SALT_BYTES};
+use crate::envelope::{check_text, payload_hash, Envelope, EnvelopeFields};
+use crate::error::{Conflict, Error, Kind, Result};
+use crate::hashing::{Fingerprint, IdHashing};
+use crate::journal::FRAME_HEADER_BYTES;
+use crate::keys;
+use crate::limits::{
+    ACTOR_BYTES_MAX, BATCH_EVENTS_MAX, BATCH_PAYLOAD_BYTES_MAX, BATCH_REDACTIONS_MAX, EVENT_PAYLOAD_BYTES_MAX,
+    EVENT_TYPE_BYTES_MAX, GROUP_EVENTS_MAX, REDACTION_NOTICE_BYTES_MAX, ROLE_BYTES_MAX, STREAM_BYTES_MAX,
+    STREAM_CHUNK_EVENTS_MAX,
+};
+use crate::merkle::{self, Frontier};
+use crate::store::{Store, WriteBatch};
+use crate::types::{EventHash, EventId, ExpectedVersion, Salt, Seq, StreamVersion, TreeHash};
 
-impl StreamTail {
-    pub(super) fn version(&self) -> StreamVersion {
-        StreamVersion(u64::from(self.chunk_idx) * STREAM_CHUNK_EVENTS_MAX + self.seqs.len() as u64)
-    }
-}
+use super::append::{AppendBatch, AppendOutcome, Appended, NewEvent, Redaction};
+use super::directory::now_us;
+use super::stored::{load_tail, read_event, read_record, Payload, StreamTail, STORED_NODE_LEVEL_MIN};
 
 /// An event staged in the current group, for idempotency within it.
 pub(super) struct StagedEvent {
@@ -352,18 +357,6 @@ impl<'a> Group<'a> {
     }
 }
 
-pub(super) fn load_tail(store: &dyn Store, stream: &str) -> Result<StreamTail> {
-    let last = store
-        .last_in(&keys::stream_prefix(stream), &keys::stream_end(stream))
-        .map_err(store_io("reading a stream index"))?;
-    let Some((key, value)) = last else {
-        return Ok(StreamTail { chunk_idx: 0, seqs: Vec::new(), dirty: false });
-    };
-    let idx_bytes: [u8; 4] = key[key.len() - 4..].try_into().expect("chunk keys end in 4 bytes");
-    let seqs: Vec<u64> = decode("stream index chunk", &value)?;
-    Ok(StreamTail { chunk_idx: u32::from_be_bytes(idx_bytes), seqs, dirty: false })
-}
-
 /// Checks everything about a batch that needs no reads: limits, names, and
 /// that each stream written has exactly one expectation.
 pub(super) fn check_shape(batch: &AppendBatch) -> Result<()> {
@@ -424,4 +417,35 @@ pub(super) fn check_shape(batch: &AppendBatch) -> Result<()> {
         check_text("redaction notice", &redaction.notice, REDACTION_NOTICE_BYTES_MAX)?;
     }
     Ok(())
+}
+
+/// Keyed 64-bit fingerprints of every stored event id, so that the common
+/// case, a new id, costs no store read. A fingerprint that matches is
+/// confirmed against the store's event id index.
+pub(super) struct IdFilter {
+    pub(super) hasher: IdHashing,
+    pub(super) fingerprints: HashSet<u64, std::hash::BuildHasherDefault<Fingerprint>>,
+}
+
+impl IdFilter {
+    pub(super) fn load(store: &dyn Store) -> Result<IdFilter> {
+        let mut filter = IdFilter { hasher: IdHashing::new(), fingerprints: HashSet::default() };
+        for item in store.scan(b"i", b"j") {
+            let (key, _) = item.map_err(store_io("reading the event id index"))?;
+            let id: [u8; 16] = key
+                .get(1..17)
+                .and_then(|id| id.try_into().ok())
+                .ok_or_else(|| Error::corrupt("malformed event id key"))?;
+            filter.insert(&EventId(id));
+        }
+        Ok(filter)
+    }
+
+    pub(super) fn insert(&mut self, id: &EventId) {
+        self.fingerprints.insert(std::hash::BuildHasher::hash_one(&self.hasher, id));
+    }
+
+    pub(super) fn may_contain(&self, id: &EventId) -> bool {
+        self.fingerprints.contains(&std::hash::BuildHasher::hash_one(&self.hasher, id))
+    }
 }

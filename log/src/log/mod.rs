@@ -13,193 +13,53 @@
 //! back, and only then do readers see the new events: every read is
 //! bounded by the durable length. The store is made durable lazily; the
 //! journal is what makes an append durable.
+//!
+//! This module holds `Log` and what opening found, and re-exports what the
+//! rest of the crate uses; its parts hold everything else. No part imports
+//! this module, and none imports a part that imports it back: what several
+//! parts share lives in the leaves `shared` (the store and the durable
+//! length), `append` (batches and outcomes) and `stored` (the store's
+//! records decoded), so that the modules' uses form no cycle (.ci/modules
+//! checks it).
 
-use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod append;
+mod applier;
+mod directory;
+mod group;
+mod reader;
+mod shared;
+mod stored;
+mod writer;
 
-use crate::checkpoint::{check_origin, Checkpoint, NoteSigner, NoteVerifier};
-use crate::codec::{decode, encode, store_io, Head, PayloadRef, Record, Scrub, SALT_BYTES};
-use crate::envelope::{check_text, payload_hash, stored_payload_hash, Envelope, EnvelopeFields};
-use crate::error::{Conflict, Error, ErrorCategory, Kind, Result};
-use crate::hashing::{Fingerprint, IdHashing};
-use crate::journal::{
-    all_zero_in_a_sector, encode_frame, FrameAt, FrameBody, FRAME_HEADER_BYTES, FRAME_PAYLOADS_BYTES_MAX,
+pub use self::append::{AppendBatch, AppendOutcome, Appended, NewEvent, Redaction};
+pub(crate) use self::directory::{check_format, frame_batch, genesis, read_signer, take_lock, JOURNAL_KEY_CONTEXT};
+pub use self::directory::{
+    DATA_FORMAT_VERSION, DISK_FREE_BYTES_MIN, FORMAT_FILE, LOCK_FILE, LOG_KEY_FILE, LOG_PUBLIC_KEY_FILE,
+    QUARANTINE_DIR, SPACE_RESERVE_BYTES, SPACE_RESERVE_FILE,
 };
-use crate::keys;
-use crate::limits::*;
-use crate::merkle::{self, Frontier, Subtrees};
-use crate::store::{SledStore, Store, WriteBatch, JOURNAL_FILE};
-use crate::types::*;
+pub use self::reader::{LogReader, SignedCheckpoint, Subscription};
+pub(crate) use self::shared::Shared;
+pub(crate) use self::stored::payload_span;
+pub use self::stored::{Event, Payload, STORED_NODE_LEVEL_MIN};
 
-/// The data directory format this code writes and reads.
-pub const DATA_FORMAT_VERSION: u32 = 1;
-pub const FORMAT_FILE: &str = "FORMAT";
-pub const LOCK_FILE: &str = "LOCK";
-pub const LOG_KEY_FILE: &str = "log.key";
-pub const LOG_PUBLIC_KEY_FILE: &str = "log.pub";
-const FORMAT_PREFIX: &str = "minutebook data directory format ";
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-/// Tree nodes at this level and above are stored; those below are hashed
-/// from at most 2^(level-1) leaves when a proof needs them. Level 4 keeps
-/// stored nodes to one per 8 events.
-pub const STORED_NODE_LEVEL_MIN: u8 = 4;
+use crate::checkpoint::{check_origin, NoteSigner};
+use crate::codec::store_io;
+use crate::error::{Error, ErrorCategory, Kind, Result};
+use crate::limits::QUEUE_REQUESTS_MAX;
+use crate::merkle::Frontier;
+use crate::store::{SledStore, Store, JOURNAL_FILE};
 
-/// An event to append.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewEvent {
-    pub stream: String,
-    pub event_id: EventId,
-    pub event_type: String,
-    pub schema_version: u16,
-    pub actor: String,
-    pub role: String,
-    pub payload: Vec<u8>,
-}
-
-/// A payload to remove, with the notice kept in its place.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Redaction {
-    pub seq: Seq,
-    pub notice: String,
-}
-
-/// Events appended all together or not at all, with the version each
-/// stream they touch must be at.
-#[derive(Clone, Debug, Default)]
-pub struct AppendBatch {
-    expectations: Vec<(String, ExpectedVersion)>,
-    events: Vec<NewEvent>,
-    redactions: Vec<Redaction>,
-}
-
-impl AppendBatch {
-    pub fn new() -> AppendBatch {
-        AppendBatch::default()
-    }
-    /// Every stream the batch writes to needs exactly one expectation.
-    pub fn expect(mut self, stream: impl Into<String>, version: ExpectedVersion) -> AppendBatch {
-        self.expectations.push((stream.into(), version));
-        self
-    }
-    pub fn event(mut self, event: NewEvent) -> AppendBatch {
-        self.events.push(event);
-        self
-    }
-    /// Removes a stored payload once this batch commits. The batch should
-    /// also append the event that records why.
-    pub fn redact(mut self, seq: Seq, notice: impl Into<String>) -> AppendBatch {
-        self.redactions.push(Redaction { seq, notice: notice.into() });
-        self
-    }
-    pub fn events(&self) -> &[NewEvent] {
-        &self.events
-    }
-}
-
-/// Where one appended event landed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Appended {
-    pub seq: Seq,
-    pub stream_version: StreamVersion,
-    pub event_hash: EventHash,
-}
-
-/// What an append did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppendOutcome {
-    pub events: Vec<Appended>,
-    /// True when every event id was already stored with the same content:
-    /// nothing was written and `events` are the original positions.
-    pub replayed: bool,
-    /// A signed checkpoint of at least this size covers the events.
-    pub tree_size: u64,
-}
-
-/// An event's payload as read back.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Payload {
-    Present { salt: Salt, bytes: Vec<u8> },
-    Redacted { notice: String },
-}
-
-/// A stored event: its envelope, exact envelope bytes, hash and payload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
-    pub envelope: Envelope,
-    pub envelope_bytes: Vec<u8>,
-    pub hash: EventHash,
-    pub payload: Payload,
-}
-
-/// A checkpoint note with what it says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignedCheckpoint {
-    pub note: String,
-    pub checkpoint: Checkpoint,
-}
-
-struct Durable {
-    /// Events applied to the store: what readers see.
-    len: u64,
-    /// The end of the last journal frame acknowledged to its appenders:
-    /// durable in the journal, and applied to the store soon after.
-    /// Readers wait for `applied_journal_end` to reach it, so that whoever
-    /// was told an append or a redaction is done reads it. (A count of
-    /// events would not do: a group that only redacts adds none.)
-    acknowledged_journal_end: u64,
-    /// The end of the last journal frame applied to the store.
-    applied_journal_end: u64,
-    failure: Option<String>,
-}
-
-/// What readers and the writer share.
-pub(crate) struct Shared {
-    store: Box<dyn Store>,
-    verifier: NoteVerifier,
-    directory: PathBuf,
-    durable: Mutex<Durable>,
-    durable_changed: Condvar,
-}
-
-impl Shared {
-    pub(crate) fn new(store: Box<dyn Store>, verifier: NoteVerifier, directory: &Path, head: &Head) -> Shared {
-        Shared {
-            store,
-            verifier,
-            directory: directory.to_owned(),
-            durable: Mutex::new(Durable {
-                len: head.len,
-                acknowledged_journal_end: head.journal_end,
-                applied_journal_end: head.journal_end,
-                failure: None,
-            }),
-            durable_changed: Condvar::new(),
-        }
-    }
-
-    /// Why the log stopped accepting appends, once it has.
-    fn failure(&self) -> Option<String> {
-        self.durable.lock().unwrap().failure.clone()
-    }
-}
-
-/// A readable handle on the log that can be sent to other threads.
-#[derive(Clone)]
-pub struct LogReader {
-    pub(crate) shared: Arc<Shared>,
-}
-
-struct Request {
-    batch: AppendBatch,
-    reply: SyncSender<Result<AppendOutcome>>,
-}
+use self::directory::{
+    finish_scrubs, keep_space_reserve, lock_directory, recover, sync_directory, write_new_file, FORMAT_PREFIX,
+};
+use self::writer::{Request, Writer};
 
 /// An open data directory. Appends go through its writer thread; reads go
 /// straight to the store.
@@ -422,28 +282,3 @@ impl Drop for Log {
         }
     }
 }
-
-/// Most stream tails the writer keeps; past it the cache starts afresh.
-const STREAM_TAILS_CACHED_MAX: usize = 4_096;
-/// How many of the newest events opening checks as a reader will see them.
-const TAIL_CHECK_EVENTS: u64 = 1_000;
-/// Context of the key that authenticates journal frames.
-pub(crate) const JOURNAL_KEY_CONTEXT: &str = "minutebook 2026-11-26 journal frame checksum";
-/// The store is flushed once this many journal bytes were written since its
-/// last flush, and whenever the writer is idle, so that a reopen has little
-/// to apply again.
-const FLUSH_JOURNAL_BYTES: u64 = 16 * 1024 * 1024;
-/// How long the writer waits for work before flushing the store.
-const IDLE_FLUSH_MS: u64 = 200;
-
-mod applier;
-mod directory;
-mod group;
-mod reader;
-mod writer;
-
-use applier::*;
-pub use directory::*;
-use group::*;
-pub use reader::*;
-use writer::*;

@@ -1,79 +1,38 @@
 //! Reads: events, streams, checkpoints, proofs and subscriptions, each
 //! bounded by the durable length.
 
-use super::*;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-pub(super) fn read_record(store: &dyn Store, seq: Seq) -> Result<Record> {
-    let bytes = store
-        .get(&keys::event(seq))
-        .map_err(store_io("reading an event"))?
-        .ok_or_else(|| Error::corrupt(format!("event {} is missing from the store", seq.0)))?;
-    decode(&format!("record of event {}", seq.0), &bytes)
+use crate::checkpoint::{Checkpoint, NoteVerifier};
+use crate::codec::{decode, store_io, Head, PayloadRef, Record};
+use crate::envelope::{check_text, Envelope};
+use crate::error::{Error, Kind, Result};
+use crate::journal::FrameAt;
+use crate::keys;
+use crate::limits::{READ_EVENTS_MAX, STREAM_BYTES_MAX, STREAM_CHUNK_EVENTS_MAX};
+use crate::merkle::{self, Frontier, Subtrees};
+use crate::store::Store;
+use crate::types::{EventHash, Seq, StreamVersion, TreeHash};
+
+use super::shared::Shared;
+use super::stored::{event_from_record, load_tail, payload_span, read_event, Event, STORED_NODE_LEVEL_MIN};
+
+/// How many of the newest events opening checks as a reader will see them.
+const TAIL_CHECK_EVENTS: u64 = 1_000;
+
+/// A checkpoint note with what it says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub note: String,
+    pub checkpoint: Checkpoint,
 }
 
-pub(super) fn read_event(store: &dyn Store, seq: Seq) -> Result<Event> {
-    let record = read_record(store, seq)?;
-    event_from_record(store, seq, record, None)
-}
-
-/// Decodes a record and reads its payload; `window` is payload bytes
-/// already read from the segment, with their offset.
-pub(super) fn event_from_record(
-    store: &dyn Store,
-    seq: Seq,
-    record: Record,
-    window: Option<(u64, &[u8])>,
-) -> Result<Event> {
-    let envelope =
-        Envelope::from_bytes(&record.envelope).map_err(|error| Error::corrupt(format!("event {}: {error}", seq.0)))?;
-    if envelope.seq() != seq {
-        return Err(Error::corrupt(format!("event stored at {} says it is event {}", seq.0, envelope.seq().0)));
-    }
-    let hash = Envelope::hash(&record.envelope);
-    let payload = match record.payload {
-        PayloadRef::Redacted { notice } => Payload::Redacted { notice },
-        PayloadRef::Stored { offset, len } => {
-            if len as usize > EVENT_PAYLOAD_BYTES_MAX {
-                return Err(Error::corrupt(format!(
-                    "event {}: its record says its payload is {len} bytes, over the limit of {EVENT_PAYLOAD_BYTES_MAX}",
-                    seq.0
-                )));
-            }
-            let total = SALT_BYTES as usize + len as usize;
-            let mut bytes = vec![0u8; total];
-            match window {
-                Some((start, window)) if offset >= start && offset - start + total as u64 <= window.len() as u64 => {
-                    let from = (offset - start) as usize;
-                    bytes.copy_from_slice(&window[from..from + total]);
-                }
-                _ => store.read_journal(offset, &mut bytes).map_err(store_io("reading a payload"))?,
-            }
-            let salt = Salt(bytes[..16].try_into().expect("16 bytes"));
-            bytes.drain(..16);
-            // Never hand out bytes that are not what was recorded.
-            if payload_hash(&salt, &bytes) != envelope.payload_hash() {
-                return Err(Error::corrupt(format!(
-                    "event {}: its payload (journal offset {offset}, {len} bytes) does not match the salted hash \
-                     its envelope records; the journal is damaged there",
-                    seq.0
-                )));
-            }
-            Payload::Present { salt, bytes }
-        }
-    };
-    Ok(Event { envelope, envelope_bytes: record.envelope, hash, payload })
-}
-
-/// The span of the journal that holds every stored payload (salts
-/// included) of `payloads`; `None` when all of them are redacted.
-pub(crate) fn payload_span<'a>(payloads: impl Iterator<Item = &'a PayloadRef>) -> Option<(u64, u64)> {
-    let (start, end) = payloads.fold((u64::MAX, 0), |(start, end), payload| match payload {
-        PayloadRef::Stored { offset, len } => {
-            (start.min(*offset), end.max(offset.saturating_add(SALT_BYTES + u64::from(*len))))
-        }
-        PayloadRef::Redacted { .. } => (start, end),
-    });
-    (start < end).then_some((start, end))
+/// A readable handle on the log that can be sent to other threads.
+#[derive(Clone)]
+pub struct LogReader {
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// Largest span of the journal one read fetches in one go.

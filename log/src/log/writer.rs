@@ -1,7 +1,38 @@
 //! The writer thread: takes queued requests, stages them as one group,
 //! writes the group's frame and syncs it, answers the appenders.
 
-use super::*;
+use std::collections::HashMap;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use crate::checkpoint::{Checkpoint, NoteSigner};
+use crate::codec::{encode, store_io, Head, SALT_BYTES};
+use crate::error::{Error, ErrorCategory, Kind, Result};
+use crate::journal::{encode_frame, FrameBody, FRAME_PAYLOADS_BYTES_MAX};
+use crate::keys;
+use crate::limits::GROUP_EVENTS_MAX;
+use crate::merkle::{self, Frontier, Subtrees};
+use crate::store::WriteBatch;
+use crate::types::{EventId, TreeHash};
+
+use super::append::{AppendBatch, AppendOutcome};
+use super::applier::{Applier, ApplierHandle, ApplierState, DurableGroup, ToApplier};
+use super::directory::{check_free_space, clear_torn};
+use super::group::{Group, IdFilter, InFlight};
+use super::shared::{fail, Shared};
+use super::stored::StreamTail;
+
+/// Most stream tails the writer keeps; past it the cache starts afresh.
+const STREAM_TAILS_CACHED_MAX: usize = 4_096;
+/// How long the writer waits for work before flushing the store.
+const IDLE_FLUSH_MS: u64 = 200;
+
+/// An append handed to the writer thread, and where to send its answer.
+pub(super) struct Request {
+    pub(super) batch: AppendBatch,
+    pub(super) reply: SyncSender<Result<AppendOutcome>>,
+}
 
 pub(super) struct Writer {
     pub(super) shared: Arc<Shared>,
@@ -25,37 +56,6 @@ pub(super) struct Writer {
     pub(super) tails: HashMap<String, StreamTail>,
 }
 
-/// Keyed 64-bit fingerprints of every stored event id, so that the common
-/// case, a new id, costs no store read. A fingerprint that matches is
-/// confirmed against the store's event id index.
-pub(super) struct IdFilter {
-    pub(super) hasher: IdHashing,
-    pub(super) fingerprints: HashSet<u64, std::hash::BuildHasherDefault<Fingerprint>>,
-}
-
-impl IdFilter {
-    pub(super) fn load(store: &dyn Store) -> Result<IdFilter> {
-        let mut filter = IdFilter { hasher: IdHashing::new(), fingerprints: HashSet::default() };
-        for item in store.scan(b"i", b"j") {
-            let (key, _) = item.map_err(store_io("reading the event id index"))?;
-            let id: [u8; 16] = key
-                .get(1..17)
-                .and_then(|id| id.try_into().ok())
-                .ok_or_else(|| Error::corrupt("malformed event id key"))?;
-            filter.insert(&EventId(id));
-        }
-        Ok(filter)
-    }
-
-    pub(super) fn insert(&mut self, id: &EventId) {
-        self.fingerprints.insert(std::hash::BuildHasher::hash_one(&self.hasher, id));
-    }
-
-    pub(super) fn may_contain(&self, id: &EventId) -> bool {
-        self.fingerprints.contains(&std::hash::BuildHasher::hash_one(&self.hasher, id))
-    }
-}
-
 /// Events and redactions of a request: what a group counts.
 pub(super) fn request_items(request: &Request) -> usize {
     request.batch.events.len() + request.batch.redactions.len()
@@ -63,25 +63,6 @@ pub(super) fn request_items(request: &Request) -> usize {
 
 pub(super) fn request_bytes(request: &Request) -> usize {
     request.batch.events.iter().map(|event| event.payload.len() + SALT_BYTES as usize).sum()
-}
-
-/// What the writer hands the applier.
-pub(super) enum ToApplier {
-    Group(DurableGroup),
-    /// The writer is idle: make the store durable.
-    Flush,
-}
-
-/// A group whose frame is on stable storage: its appenders are answered,
-/// then it is applied to the store.
-pub(super) struct DurableGroup {
-    pub(super) batch: WriteBatch,
-    pub(super) len: u64,
-    /// The end of the group's frame in the journal.
-    pub(super) journal_end: u64,
-    pub(super) frame_bytes: u64,
-    pub(super) replies: Vec<(SyncSender<Result<AppendOutcome>>, AppendOutcome)>,
-    pub(super) scrubs: Vec<(Seq, Scrub)>,
 }
 
 impl Writer {
@@ -383,10 +364,4 @@ pub(super) fn reply_failed(replies: Vec<(SyncSender<Result<AppendOutcome>>, Appe
     for (reply, _) in replies {
         let _ = reply.send(Err(Error::new(Kind::Failed(message.to_owned()))));
     }
-}
-
-pub(super) fn fail(shared: &Shared, message: String) {
-    let mut durable = shared.durable.lock().unwrap();
-    durable.failure.get_or_insert(message);
-    shared.durable_changed.notify_all();
 }
