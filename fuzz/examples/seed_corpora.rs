@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use minutebook::bundle::{export, Meta, Scope};
-use minutebook_fuzz::{MemTree, Output};
 use minutebook_catalogue::{DomainEvent, CATALOGUE};
+use minutebook_fuzz::{MemTree, Output};
 use minutebook_log::fuzzing::{journal_key, seal_frames, FRAME_KEY};
 use minutebook_log::{merkle, Event, Log, NoteSigner, Payload, Seq, LOG_KEY_FILE, LOG_PUBLIC_KEY_FILE};
 use minutebook_projections::record::{catch_up, Record};

@@ -12,9 +12,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use minutebook::audit::RecordCheck;
-use minutebook_fuzz::Input;
+use minutebook::audit::{PinProblem, RecordCheck};
 use minutebook_catalogue::{DomainEvent, CATALOGUE};
+use minutebook_fuzz::Input;
 use minutebook_log::envelope::{payload_hash, EnvelopeFields};
 use minutebook_log::limits::STREAM_BYTES_MAX;
 use minutebook_log::{Envelope, Event, EventHash, EventId, Payload, Salt, Seq, StreamVersion, TreeHash};
@@ -141,7 +141,7 @@ fn aim_redaction(event_type: &str, schema_version: u16, bytes: Vec<u8>, earlier:
 /// Folds the events as a bundle's verifier does, then reads every view.
 fn fold(events: &[Event]) {
     let mut check = RecordCheck::default();
-    let pinned = |_: Seq, _: u64, _: &TreeHash| -> Result<(), String> { Ok(()) };
+    let pinned = |_: Seq, _: u64, _: &TreeHash| -> Result<(), PinProblem> { Ok(()) };
     let mut record = Record::new();
     for (index, event) in events.iter().enumerate() {
         check.before(&record, event, &pinned);
