@@ -26,6 +26,27 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in the order docs/EVENTS.md lists them.
+    pub const ALL: [Rule; 17] = [
+        Rule::Invalid,
+        Rule::NotFound,
+        Rule::AlreadyExists,
+        Rule::OutOfOrder,
+        Rule::NotAMember,
+        Rule::NotInSession,
+        Rule::MeetingClosed,
+        Rule::NotClosed,
+        Rule::DraftPublished,
+        Rule::VoteExceedsMembers,
+        Rule::CastingVote,
+        Rule::Confirmation,
+        Rule::Signature,
+        Rule::BadSignature,
+        Rule::Sealed,
+        Rule::Correction,
+        Rule::Redaction,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Rule::Invalid => "invalid",

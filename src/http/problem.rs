@@ -15,11 +15,19 @@ pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
     detail: String,
+    /// The rule that refused a command, by its stable name
+    /// (docs/EVENTS.md), for a refusal by the rules.
+    rule: Option<&'static str>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> ApiError {
-        ApiError { status, kind, detail: detail.into() }
+        ApiError { status, kind, detail: detail.into(), rule: None }
+    }
+    /// The same problem, naming the rule that refused the command, as the
+    /// problem's `rule` member.
+    pub(crate) fn with_rule(self, rule: &'static str) -> ApiError {
+        ApiError { rule: Some(rule), ..self }
     }
     /// The content itself is wrong (422): a bad date, an unknown person.
     pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
@@ -85,12 +93,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = json!({
+        let mut body = json!({
             "type": format!("/problems/{}", self.kind),
             "title": title,
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let Some(rule) = self.rule {
+            body["rule"] = json!(rule);
+        }
         let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {

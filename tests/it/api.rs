@@ -439,6 +439,7 @@ fn clerks_record_with_if_match_and_a_retry_with_the_same_key_appends_nothing() {
     api.refused(&path, Role::Auditor, &current, point.clone(), StatusCode::FORBIDDEN);
     let problem = api.refused(&path, Role::Member, &current, point.clone(), StatusCode::FORBIDDEN);
     assert_eq!(problem["detail"], "only clerks record meetings; a member submits only their own signature and key");
+    assert!(problem.get("rule").is_none(), "a role's refusal is not a rule's: {problem}");
     let problem = api.refused(
         &path,
         Role::Clerk,
@@ -447,10 +448,13 @@ fn clerks_record_with_if_match_and_a_retry_with_the_same_key_appends_nothing() {
         StatusCode::UNPROCESSABLE_ENTITY,
     );
     assert_eq!(problem["detail"], "agenda item 7 of meeting rcsp-2026-03-05 has not been taken");
+    assert_eq!(problem["rule"], "not-found", "a refusal by the rules names its rule");
     let vote = serde_json::json!({"item": 5, "text": "Agreed.", "kind": "Agreed", "vote": {"kind": "counts", "for": 9, "against": 0, "abstain": 0}});
     let problem =
         api.refused(&format!("/v1/meetings/{M1}/decisions"), Role::Clerk, &current, vote, StatusCode::CONFLICT);
     assert!(problem["detail"].as_str().unwrap().contains("only 8 voting members were present"), "{problem}");
+    assert_eq!(problem["type"], "/problems/refused");
+    assert_eq!(problem["rule"], "vote-exceeds-members");
     let late = serde_json::json!({"person": "cllr-varga", "as": "member", "arrived_at": "25:00"});
     let problem = api.refused(
         &format!("/v1/meetings/{M1}/attendance"),
@@ -460,7 +464,15 @@ fn clerks_record_with_if_match_and_a_retry_with_the_same_key_appends_nothing() {
         StatusCode::UNPROCESSABLE_ENTITY,
     );
     assert!(problem["detail"].as_str().unwrap().contains("25:00"), "{problem}");
-    api.refused(&path, Role::Clerk, &current, serde_json::json!({"item": "five"}), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(problem.get("rule").is_none(), "content that does not parse never reaches the rules: {problem}");
+    let problem = api.refused(
+        &path,
+        Role::Clerk,
+        &current,
+        serde_json::json!({"item": "five"}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    assert!(problem.get("rule").is_none(), "{problem}");
 }
 
 #[test]
@@ -1084,4 +1096,22 @@ fn a_payload_that_fails_its_hash_is_never_served() {
     // Other reads, which do not touch that payload, go on.
     let (status, _, _) = api.get("/healthz", Role::Public, "text/plain");
     assert_eq!(status, StatusCode::OK);
+}
+
+#[test]
+fn every_rule_a_refusal_can_name_is_in_the_events_catalogue_and_the_document() {
+    // The names are a contract (docs/EVENTS.md, "Every refusal names one
+    // of these rules"): the table lists exactly the rules, and the API's
+    // problem schema enumerates the same names.
+    let events = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/EVENTS.md")).unwrap();
+    let table: Vec<&str> = events
+        .lines()
+        .skip_while(|line| !line.starts_with("Every refusal names one of these rules"))
+        .filter_map(|line| line.strip_prefix("| `")?.split_once('`').map(|(name, _)| name))
+        .collect();
+    let names: Vec<&str> = minutebook::domain::Rule::ALL.iter().map(|rule| rule.name()).collect();
+    assert_eq!(table, names, "docs/EVENTS.md's table of rules");
+    let document = minutebook::http::api::openapi::document();
+    let documented = &document["components"]["schemas"]["Problem"]["properties"]["rule"]["enum"];
+    assert_eq!(documented, &serde_json::json!(names));
 }

@@ -103,7 +103,7 @@ async fn run(
                     _ => StatusCode::CONFLICT,
                 };
                 let kind = if status == StatusCode::CONFLICT { "refused" } else { "invalid" };
-                ApiError::new(status, kind, refusal.message)
+                ApiError::new(status, kind, refusal.message).with_rule(refusal.rule.name())
             }
             CommandError::Stale { stream, expected, current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,

@@ -739,6 +739,11 @@ fn problem_components() -> (Map<String, Value>, Map<String, Value>) {
                 "title": {"type": "string", "description": "the status's reason phrase"},
                 "status": {"type": "integer", "minimum": 400, "maximum": 599},
                 "detail": {"type": "string", "description": "what went wrong, in words"},
+                "rule": {
+                    "type": "string",
+                    "enum": crate::domain::Rule::ALL.iter().map(|rule| rule.name()).collect::<Vec<_>>(),
+                    "description": "on a command the rules refused (409 /problems/refused, or 422 /problems/invalid): the rule's stable name, as docs/EVENTS.md lists them",
+                },
             },
         }),
     );
