@@ -183,10 +183,13 @@ fn register_body(record: &Record, e: &BodyRegistered) -> Decided {
     Ok(Decision::one(e.body.stream(), DomainEvent::BodyRegistered(e.clone())))
 }
 
+/// Longest timezone name, in bytes.
+pub const TIMEZONE_BYTES_MAX: usize = 64;
+
 /// An IANA timezone name ("Europe/London", "UTC") that the bundled
 /// database knows, so that the body's dates can always be read.
 fn check_timezone(timezone: &str) -> Result<(), Refusal> {
-    if timezone.len() > 64 || !minutebook_projections::time::known_timezone(timezone) {
+    if timezone.len() > TIMEZONE_BYTES_MAX || !minutebook_projections::time::known_timezone(timezone) {
         return Err(Refusal::new(
             Rule::Invalid,
             format!("{timezone:?} is not an IANA timezone name such as Europe/London"),

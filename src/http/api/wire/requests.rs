@@ -146,13 +146,17 @@ impl From<DecisionKind> for catalogue::DecisionKind {
 pub struct NewBody {
     #[schemars(with = "IdText")]
     pub body: BodyId,
+    #[schemars(schema_with = "super::short_text")]
     pub name: String,
     pub kind: BodyKind,
     /// IANA timezone name in which the body's dates and times are read.
+    #[schemars(schema_with = "super::timezone")]
     pub timezone: String,
     /// Voting members who must be present for business to be done.
+    #[schemars(range(min = 1))]
     pub quorum: u32,
     /// The number the body's first minute takes.
+    #[schemars(range(min = 1, max = catalogue::MINUTE_NUMBER_MAX))]
     pub minute_number_start: u32,
 }
 
@@ -227,9 +231,12 @@ impl Leaving {
 pub struct NewPerson {
     #[schemars(with = "IdText")]
     pub person: PersonId,
+    #[schemars(schema_with = "super::short_text")]
     pub name: String,
     /// Honorific or title as the minutes show it ("Councillor", "Dr").
+    #[schemars(schema_with = "super::optional_short_text")]
     pub title: Option<String>,
+    #[schemars(schema_with = "super::optional_short_text")]
     pub organisation: Option<String>,
 }
 
@@ -248,6 +255,7 @@ impl NewPerson {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"job_title": "Democratic Services Officer"}]))]
 pub struct Officer {
+    #[schemars(schema_with = "super::short_text")]
     pub job_title: String,
 }
 
@@ -267,8 +275,10 @@ fn base64<const N: usize>(text: &str, what: &'static str) -> ApiResult<[u8; N]> 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct KeyRegistration {
     /// Standard base64 of the 32-byte Ed25519 public key.
+    #[schemars(schema_with = "super::public_key")]
     pub public_key: String,
     /// Standard base64 of the key's signature over the key registration statement.
+    #[schemars(schema_with = "super::signature")]
     pub proof: String,
 }
 
@@ -286,7 +296,9 @@ impl KeyRegistration {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct KeyRevocation {
     /// Standard base64 of the 32-byte Ed25519 public key.
+    #[schemars(schema_with = "super::public_key")]
     pub public_key: String,
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -315,6 +327,7 @@ pub struct NewMeeting {
     pub date: Date,
     #[schemars(with = "TimeText")]
     pub start: TimeOfDay,
+    #[schemars(schema_with = "super::short_text")]
     pub venue: String,
 }
 
@@ -340,7 +353,9 @@ pub struct Reschedule {
     pub date: Date,
     #[schemars(with = "TimeText")]
     pub start: TimeOfDay,
+    #[schemars(schema_with = "super::short_text")]
     pub venue: String,
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -360,6 +375,7 @@ impl Reschedule {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"reason": "No business"}]))]
 pub struct Reason {
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -376,7 +392,9 @@ impl Reason {
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct AgendaItem {
     /// Numbered 1..n in agenda order.
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub number: u32,
+    #[schemars(schema_with = "super::short_text")]
     pub title: String,
     pub kind: ItemKind,
 }
@@ -389,6 +407,7 @@ pub struct AgendaItem {
     {"number": 3, "title": "Library opening hours", "kind": "Substantive"}
 ]}]))]
 pub struct Agenda {
+    #[schemars(length(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub items: Vec<AgendaItem>,
 }
 
@@ -413,12 +432,15 @@ impl Agenda {
 }]))]
 pub struct Paper {
     /// The paper's letter or number in the agenda pack ("A", "4").
+    #[schemars(schema_with = "super::short_text")]
     pub reference: String,
+    #[schemars(schema_with = "super::short_text")]
     pub title: String,
     /// BLAKE3 of the paper, hex, as `POST /v1/papers` returned it.
     #[schemars(with = "HashHex")]
     pub content_hash: String,
     pub size_bytes: u64,
+    #[schemars(schema_with = "super::paper_media_type")]
     pub media_type: String,
     /// The agenda item it belongs to, if any.
     pub item: Option<u32>,
@@ -469,9 +491,11 @@ pub enum AttendAsWire {
         for_member: PersonId,
     },
     Guest {
+        #[schemars(schema_with = "super::short_text")]
         description: String,
     },
     Officer {
+        #[schemars(schema_with = "super::optional_short_text")]
         job_title: Option<String>,
     },
 }
@@ -553,11 +577,14 @@ impl Apologies {
 pub struct Declaration {
     #[schemars(with = "IdText")]
     pub person: PersonId,
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
     pub kind: InterestKind,
+    #[schemars(schema_with = "super::long_text")]
     pub nature: String,
     /// Whether they left the room for the item.
     pub withdrew: bool,
+    #[schemars(schema_with = "super::optional_short_text")]
     pub dispensation: Option<String>,
 }
 
@@ -583,8 +610,11 @@ impl Declaration {
 pub struct Whip {
     #[schemars(with = "IdText")]
     pub person: PersonId,
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::short_text")]
     pub party: String,
+    #[schemars(schema_with = "super::long_text")]
     pub nature: String,
 }
 
@@ -600,7 +630,9 @@ impl Whip {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "title": null, "kind": null}]))]
 pub struct TakeItem {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::optional_short_text")]
     pub title: Option<String>,
     pub kind: Option<ItemKind>,
 }
@@ -615,10 +647,12 @@ impl TakeItem {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "person": "off-castellano", "description": "Director of Communities"}]))]
 pub struct Presenter {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
     #[schemars(with = "IdText")]
     pub person: PersonId,
     /// How the minutes describe them ("Director of Communities").
+    #[schemars(schema_with = "super::short_text")]
     pub description: String,
 }
 
@@ -634,7 +668,9 @@ impl Presenter {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "text": "Members asked about weekend opening."}]))]
 pub struct Point {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::long_text")]
     pub text: String,
 }
 
@@ -694,7 +730,9 @@ pub struct CastingVote {
     "casting_vote": null, "mover": null, "seconder": null
 }]))]
 pub struct Decision {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::long_text")]
     pub text: String,
     pub kind: DecisionKind,
     pub vote: Vote,
@@ -730,11 +768,14 @@ impl Decision {
     "item": 3, "owner": "the Director", "owner_person": null, "text": "Report back on costs.", "due": "2026-07-16"
 }]))]
 pub struct Action {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
     /// Who agreed to act, as the minutes name them ("the Director").
+    #[schemars(schema_with = "super::short_text")]
     pub owner: String,
     #[schemars(with = "Option<IdText>")]
     pub owner_person: Option<PersonId>,
+    #[schemars(schema_with = "super::long_text")]
     pub text: String,
     #[schemars(with = "Option<DateText>")]
     pub due: Option<Date>,
@@ -758,7 +799,9 @@ impl Action {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "paragraph": 1}]))]
 pub struct Exclusion {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::exempt_paragraph")]
     pub paragraph: u8,
 }
 
@@ -773,7 +816,9 @@ impl Exclusion {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "summary": "A staffing matter."}]))]
 pub struct ExemptSummary {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::long_text")]
     pub summary: String,
 }
 
@@ -788,7 +833,9 @@ impl ExemptSummary {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"item": 3, "reason": "No longer exempt"}]))]
 pub struct ExemptRelease {
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub item: u32,
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -811,16 +858,17 @@ pub enum Revision {
     /// title, a point, a decision's or an action's text).
     ReplaceText {
         target: u64,
+        #[schemars(schema_with = "super::long_text")]
         text: String,
     },
     AddPoint {
+        #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
         item: u32,
+        #[schemars(schema_with = "super::long_text")]
         text: String,
     },
     /// Removes the entry the event at `target` recorded.
-    Strike {
-        target: u64,
-    },
+    Strike { target: u64 },
 }
 
 /// `POST /v1/meetings/{meeting}/revisions`.
@@ -828,6 +876,7 @@ pub enum Revision {
 #[schemars(extend("examples" = [{"change": {"AddPoint": {"item": 3, "text": "The Chair thanked officers."}}, "reason": "Omitted"}]))]
 pub struct DraftRevision {
     pub change: Revision,
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -849,6 +898,7 @@ impl DraftRevision {
 pub struct Confirmation {
     #[schemars(with = "IdText")]
     pub by_meeting: MeetingId,
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub by_item: u32,
 }
 
@@ -865,10 +915,12 @@ pub struct Signature {
     #[schemars(with = "IdText")]
     pub signer: PersonId,
     /// Standard base64 of the 32-byte Ed25519 public key.
+    #[schemars(schema_with = "super::public_key")]
     pub public_key: String,
     /// The statement signed, exactly as `GET .../statement` gave it.
     pub statement: String,
     /// Standard base64 of the 64-byte Ed25519 signature.
+    #[schemars(schema_with = "super::signature")]
     pub signature: String,
 }
 
@@ -890,10 +942,13 @@ impl Signature {
 pub struct Correction {
     /// The position of the event whose entry is corrected.
     pub target: u64,
+    #[schemars(schema_with = "super::long_text")]
     pub text: String,
     #[schemars(with = "IdText")]
     pub by_meeting: MeetingId,
+    #[schemars(range(min = 1, max = catalogue::AGENDA_ITEMS_MAX))]
     pub by_item: u32,
+    #[schemars(schema_with = "super::short_text")]
     pub reason: String,
 }
 
@@ -914,6 +969,7 @@ impl Correction {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"note": "Under way.", "meeting": null}]))]
 pub struct ActionNote {
+    #[schemars(schema_with = "super::long_text")]
     pub note: String,
     /// The meeting at which it was reported, if any.
     #[schemars(with = "Option<IdText>")]
@@ -937,6 +993,7 @@ impl ActionNote {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[schemars(extend("examples" = [{"legal_basis": "UK GDPR Art. 17: the subject's request of 2026-05-01"}]))]
 pub struct Redaction {
+    #[schemars(schema_with = "super::legal_basis")]
     pub legal_basis: String,
 }
 
