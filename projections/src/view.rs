@@ -432,7 +432,14 @@ pub fn minutes(record: &Record, meeting_id: &MeetingId, audience: Audience) -> O
             nature: w.nature.clone(),
         })
         .collect();
-    for item in meeting.items.iter().filter(|item| item.withdrawn.is_none()) {
+    // A withdrawal is content of its item: the public learns that an
+    // exempt item was withdrawn only once it may read the item's content,
+    // as a public export, which withholds the withdrawal, shows it.
+    let withdrawn = |item: &crate::record::Item| {
+        item.withdrawn.is_some()
+            && (audience != Audience::Public || visibility::may_read(meeting, Part::Content, Some(item.number)))
+    };
+    for item in meeting.items.iter().filter(|item| !withdrawn(item)) {
         let exempt = item.exempt_paragraph.map(|paragraph| ExemptBlock {
             paragraph,
             ground: exempt_paragraph(paragraph).unwrap_or("(not in the table)").to_owned(),
