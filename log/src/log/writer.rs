@@ -148,6 +148,15 @@ impl Writer {
         }
     }
 
+    /// Waits until the applier has applied every durable group, so that
+    /// the store shows the whole log (or until the log has failed).
+    fn wait_for_applier(&self) {
+        let mut durable = self.shared.durable.lock().unwrap();
+        while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
+            durable = self.shared.durable_changed.wait(durable).unwrap();
+        }
+    }
+
     /// Stages a group and makes its frame durable; `None` when every
     /// request was refused or the log has failed.
     pub(super) fn commit_group(&mut self, requests: Vec<Request>) -> Option<DurableGroup> {
@@ -179,10 +188,7 @@ impl Writer {
         // stream's index. Forgetting is rare (once per 4,096 new streams).
         let forget_tails = self.tails.len() > STREAM_TAILS_CACHED_MAX;
         if forget_tails || requests.iter().any(|request| !request.batch.redactions.is_empty()) {
-            let mut durable = self.shared.durable.lock().unwrap();
-            while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
-                durable = self.shared.durable_changed.wait(durable).unwrap();
-            }
+            self.wait_for_applier();
         }
         // Once the applier has caught up, the store shows the group before
         // (even one that only redacted) and it need not be looked at apart.
@@ -247,12 +253,7 @@ impl Writer {
                 // they are loaded again, from a store that must first show
                 // the group in flight, or its events' stream versions would
                 // be handed out a second time.
-                {
-                    let mut durable = self.shared.durable.lock().unwrap();
-                    while durable.applied_journal_end != self.head.journal_end && durable.failure.is_none() {
-                        durable = self.shared.durable_changed.wait(durable).unwrap();
-                    }
-                }
+                self.wait_for_applier();
                 self.tails.clear();
                 self.in_flight = None;
                 for (reply, _) in replies {
